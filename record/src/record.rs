@@ -61,6 +61,11 @@ pub struct WeaponRecord {
     pub gunner: Option<GunnerStats>,
     /// Bows only.
     pub bow: Option<BowStats>,
+    /// Remarks the stat cells carry besides their values, verbatim and in page order:
+    /// `Length：Long`, `Power Phial`, `Zenith Skill：Skill Slots Up+1`, `Rapid Fire：LV1Normal S`.
+    /// Kept so that nothing the site adds is lost. (Absent in older JSON: defaults to `[]`.)
+    #[serde(default)]
+    pub extra_notes: Vec<String>,
 }
 
 /// The two sharpness bars: as the weapon is, and with the sharpness-raising skill.
