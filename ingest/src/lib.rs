@@ -1,1 +1,3 @@
 //! placeholder: filled by the parser work
+pub mod parse;
+pub mod site;
