@@ -135,11 +135,24 @@ mod tests {
             last_modified: None,
             body: b"<html>\nbody\n".to_vec(),
         };
-        assert_eq!(cache.load("127.0.0.1:8080", url, "/buki/tachi.htm").unwrap(), None);
-        cache.store("127.0.0.1:8080", url, "/buki/tachi.htm", &page).unwrap();
-        let loaded = cache.load("127.0.0.1:8080", url, "/buki/tachi.htm").unwrap();
+        assert_eq!(
+            cache
+                .load("127.0.0.1:8080", url, "/buki/tachi.htm")
+                .unwrap(),
+            None
+        );
+        cache
+            .store("127.0.0.1:8080", url, "/buki/tachi.htm", &page)
+            .unwrap();
+        let loaded = cache
+            .load("127.0.0.1:8080", url, "/buki/tachi.htm")
+            .unwrap();
         assert_eq!(loaded, Some(page));
-        assert!(dir.path().join("127.0.0.1_8080").join("%2Fbuki%2Ftachi.htm").is_file());
+        assert!(dir
+            .path()
+            .join("127.0.0.1_8080")
+            .join("%2Fbuki%2Ftachi.htm")
+            .is_file());
     }
 
     #[test]

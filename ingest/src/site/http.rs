@@ -157,7 +157,8 @@ impl HttpSite {
                     body,
                 };
                 if let Some(cache) = &self.options.cache {
-                    if let Err(error) = store_if_validated(cache, &self.authority, &url, &path, &fresh)
+                    if let Err(error) =
+                        store_if_validated(cache, &self.authority, &url, &path, &fresh)
                     {
                         cache_warning = Some(format!(
                             "could not cache {url} in {}: {error}",
@@ -189,9 +190,12 @@ impl HttpSite {
                     ))
                 }
                 Ok(Reply::NotModified) => Ok(RobotsRules::allow_all()),
-                Err(FetchError::NotFound { .. } | FetchError::Status { status: 400..=499, .. }) => {
-                    Ok(RobotsRules::allow_all())
-                }
+                Err(
+                    FetchError::NotFound { .. }
+                    | FetchError::Status {
+                        status: 400..=499, ..
+                    },
+                ) => Ok(RobotsRules::allow_all()),
                 Err(error) => Err(error.to_string()),
             };
             self.robots = Some(rules);
@@ -247,7 +251,11 @@ impl HttpSite {
             }
             _ => return Err(Failure::fatal(FailureKind::Status(status.as_u16()))),
         }
-        if response.body().content_length().is_some_and(|length| length > limit) {
+        if response
+            .body()
+            .content_length()
+            .is_some_and(|length| length > limit)
+        {
             return Err(Failure::fatal(FailureKind::TooLarge));
         }
         let etag = header_text(response.headers(), "etag");
@@ -377,7 +385,8 @@ struct Throttle {
 
 impl Throttle {
     fn new(rate: f64) -> Throttle {
-        let interval = (rate > 0.0 && rate.is_finite()).then(|| Duration::from_secs_f64(1.0 / rate));
+        let interval =
+            (rate > 0.0 && rate.is_finite()).then(|| Duration::from_secs_f64(1.0 / rate));
         Throttle {
             interval,
             next_allowed: None,

@@ -170,6 +170,14 @@ impl Site {
         }
     }
 
+    /// Where a page is (URL or path), for messages.
+    pub fn page_location(&self, page: &str) -> String {
+        match self {
+            Site::Http(site) => format!("{}{page}", site.base_url()),
+            Site::Dir(site) => site.root().join(page).display().to_string(),
+        }
+    }
+
     /// The base URL or directory, for messages.
     pub fn location(&self) -> String {
         match self {

@@ -135,7 +135,8 @@ mod tests {
 
     #[test]
     fn longest_match_wins_and_allow_wins_ties() {
-        let text = "User-agent: *\nDisallow: /buki/\nAllow: /buki/tachi\nDisallow: /buki/tachi_g.htm\n";
+        let text =
+            "User-agent: *\nDisallow: /buki/\nAllow: /buki/tachi\nDisallow: /buki/tachi_g.htm\n";
         let rules = RobotsRules::parse(text, "mhfz-scraper");
         assert!(rules.allows("/buki/tachi.htm"));
         assert!(!rules.allows("/buki/tachi_g.htm"));
