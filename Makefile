@@ -1,0 +1,31 @@
+# The two commands of the README: `make demo` runs the main job, `make test` runs every test.
+SITE ?= https://xl3lackout.github.io/MHFZ-Ferias-English-Project/buki/
+CLASSES ?=
+REDUCERS ?= 3
+OUT ?= out
+MHFZ_MIRROR ?= $(CURDIR)/../shared/ferias-site/buki
+# The ten classes the test mirror holds (hunting horn, gunlance, tonfa and magnet spike are absent).
+MIRROR_CLASSES = great_sword,long_sword,sword_and_shield,dual_swords,hammer,lance,switch_axe_f,light_bowgun,heavy_bowgun,bow
+
+.PHONY: demo demo-mirror test lint release bench
+
+demo: release
+	scripts/demo --site '$(SITE)' --classes '$(CLASSES)' --reducers $(REDUCERS) --out-dir '$(OUT)'
+
+# The same job over the mirror, served over HTTP on 127.0.0.1.
+demo-mirror: release
+	scripts/serve-mirror '$(MHFZ_MIRROR)' -- \
+	  scripts/demo --site '{url}' --classes '$(MIRROR_CLASSES)' --reducers $(REDUCERS) --out-dir '$(OUT)'
+
+test: lint
+	MHFZ_MIRROR='$(MHFZ_MIRROR)' cargo test --workspace --locked
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+release:
+	cargo build --release --workspace --locked
+
+bench: release
+	bench/run-all
