@@ -127,7 +127,7 @@ fn header(name: &str, value: &str) -> Header {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid header")
 }
 
-fn request_header(request: &tiny_http::Request, name: &str) -> Option<String> {
+fn request_header(request: &tiny_http::Request, name: &'static str) -> Option<String> {
     request
         .headers()
         .iter()
@@ -148,7 +148,7 @@ fn handle(request: tiny_http::Request, state: &Mutex<State>, root: &Path) {
         .next()
         .unwrap_or_default()
         .to_string();
-    let mut seen = SeenRequest {
+    let seen = SeenRequest {
         path: path.clone(),
         at: Instant::now(),
         user_agent: request_header(&request, "User-Agent"),
@@ -381,4 +381,16 @@ pub fn summary_line<'a>(stderr: &'a str, page: &str) -> &'a str {
         .lines()
         .find(|line| line.split_whitespace().next() == Some(page))
         .unwrap_or_else(|| panic!("no summary line for {page} in:\n{stderr}"))
+}
+
+/// Runs the real `mhfz-scraper` binary.
+pub fn run_scraper<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_mhfz-scraper"))
+        .args(args)
+        .output()
+        .expect("run mhfz-scraper")
+}
+
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
