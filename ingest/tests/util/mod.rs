@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -38,9 +39,12 @@ pub struct SeenRequest {
     pub user_agent: Option<String>,
     pub if_none_match: Option<String>,
     pub if_modified_since: Option<String>,
-    /// The status the server answered with.
+    /// The status the server answered with (0 while the answer is pending, e.g. delayed).
     pub status: u16,
+    serial: usize,
 }
+
+static NEXT_SERIAL: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Default)]
 struct State {
@@ -154,8 +158,12 @@ fn handle(request: tiny_http::Request, state: &Mutex<State>, root: &Path) {
         user_agent: request_header(&request, "User-Agent"),
         if_none_match: request_header(&request, "If-None-Match"),
         if_modified_since: request_header(&request, "If-Modified-Since"),
-        status: 200,
+        status: 0,
+        serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
     };
+    // Logged on arrival, so that requests still being answered (delays) are visible.
+    let serial = seen.serial;
+    state.lock().unwrap().seen.push(seen.clone());
     let (behaviour, validators) = {
         let mut state = state.lock().unwrap();
         let behaviour = state.behaviours.get_mut(&path).and_then(|behaviour| {
@@ -170,14 +178,21 @@ fn handle(request: tiny_http::Request, state: &Mutex<State>, root: &Path) {
         });
         (behaviour, state.validators)
     };
-    let record = |status: u16, mut seen: SeenRequest| {
-        seen.status = status;
-        state.lock().unwrap().seen.push(seen);
+    let record = |status: u16| {
+        if let Some(logged) = state
+            .lock()
+            .unwrap()
+            .seen
+            .iter_mut()
+            .find(|logged| logged.serial == serial)
+        {
+            logged.status = status;
+        }
     };
 
     match behaviour {
         Some(Behaviour::Status(status)) => {
-            record(status, seen);
+            record(status);
             let _ = request.respond(Response::empty(StatusCode(status)));
             return;
         }
@@ -186,7 +201,7 @@ fn handle(request: tiny_http::Request, state: &Mutex<State>, root: &Path) {
             retry_after,
             ..
         }) => {
-            record(status, seen);
+            record(status);
             let mut response = Response::empty(StatusCode(status));
             if let Some(after) = retry_after {
                 response.add_header(header("Retry-After", &after));
@@ -195,7 +210,7 @@ fn handle(request: tiny_http::Request, state: &Mutex<State>, root: &Path) {
             return;
         }
         Some(Behaviour::Chunked(body)) => {
-            record(200, seen);
+            record(200);
             let response = Response::new(
                 StatusCode(200),
                 vec![header("Content-Type", "text/html")],
@@ -214,7 +229,7 @@ fn handle(request: tiny_http::Request, state: &Mutex<State>, root: &Path) {
     let body = match fs::read(root.join(relative)) {
         Ok(body) if !relative.split('/').any(|part| part == "..") => body,
         _ => {
-            record(404, seen);
+            record(404);
             let _ = request.respond(Response::empty(StatusCode(404)));
             return;
         }
@@ -229,7 +244,7 @@ fn handle(request: tiny_http::Request, state: &Mutex<State>, root: &Path) {
         headers.push(header("ETag", &etag));
         headers.push(header("Last-Modified", LAST_MODIFIED));
         if not_modified {
-            record(304, seen);
+            record(304);
             let mut response = Response::empty(StatusCode(304));
             for h in headers {
                 response.add_header(h);
@@ -238,7 +253,7 @@ fn handle(request: tiny_http::Request, state: &Mutex<State>, root: &Path) {
             return;
         }
     }
-    record(200, seen);
+    record(200);
     let length = body.len();
     let _ = request.respond(Response::new(
         StatusCode(200),
