@@ -8,6 +8,7 @@ mod attribute;
 mod class;
 mod id;
 mod record;
+mod view;
 
 pub use attribute::{Attribute, AttributeCategory, AttributeKind};
 pub use class::{page_file_name, Layout, PageVariant, WeaponClass};
@@ -16,6 +17,7 @@ pub use record::{
     Ammo, AmmoLevel, BowStats, ChargeStage, GunnerStats, HunterRank, Material, Materials,
     RankRequirement, Sharpness, SharpnessColour, SharpnessSegment, TreeLink, WeaponRecord,
 };
+pub use view::StatsView;
 
 /// Version of the record's JSON shape; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;

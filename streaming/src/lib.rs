@@ -1,1 +1,21 @@
-//! placeholder
+//! Hadoop-streaming programs computing MHFZ weapon statistics.
+//!
+//! * `mhfz-mapper` ([`mapper`]): weapon records (NDJSON) → `key\tpartial` lines.
+//! * `mhfz-reducer` ([`reducer`]): key-sorted partials → one statistics row ([`row`]) per key,
+//!   or with `--combiner` merged partials; also prints the Hive DDL ([`hive`]).
+//! * `mhfz-local-runner` ([`runner`]): runs mapper, optional combiner, `sort` and reducer as
+//!   child processes the way Hadoop (or mrjob's local runner) would.
+//!
+//! Partials are exact integer aggregates ([`stats`]), so the output is byte-identical whatever
+//! the partitioning, combiner use or value order. Keys are described in [`key`], the streaming
+//! protocol (lines, counters, status) in [`protocol`].
+
+pub mod cli;
+pub mod hive;
+pub mod key;
+pub mod mapper;
+pub mod protocol;
+pub mod reducer;
+pub mod row;
+pub mod runner;
+pub mod stats;

@@ -1,1 +1,100 @@
-fn main() {}
+//! Hadoop-streaming reducer and combiner: key-sorted `key\tpartial` lines on stdin; statistics
+//! rows (or, with `--combiner`, merged partials) on stdout. Also prints the Hive DDL.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use mhfz_streaming::cli;
+use mhfz_streaming::hive::{render_hive_ddl, HiveTable};
+use mhfz_streaming::protocol::{BadInputPolicy, ReportSettings, Reporter};
+use mhfz_streaming::reducer::{run_reducer, ReduceMode, ReducerConfig};
+
+/// Merges the partial statistics of each key (input sorted byte-wise by key, as Hadoop's shuffle
+/// or `LC_ALL=C sort` delivers it) into one tab-separated statistics row per key.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Act as a combiner: write merged partials in the mapper's format instead of rows.
+    #[arg(long)]
+    combiner: bool,
+    /// Fail on the first malformed line instead of skipping it.
+    #[arg(long)]
+    strict: bool,
+    /// Lines longer than this many bytes are malformed.
+    #[arg(long, default_value_t = 64 << 10)]
+    max_line_bytes: usize,
+    /// Malformed lines between two malformed_partials counter updates.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    counter_batch: u64,
+    /// Seconds between status lines.
+    #[arg(long, default_value_t = 30)]
+    status_interval: u64,
+    /// Print the Hive DDL of the statistics table and exit (reads no input).
+    #[arg(long, requires = "hive_location", conflicts_with = "combiner")]
+    print_hive_ddl: bool,
+    /// Hive database of the statistics table.
+    #[arg(long, default_value = "mhfz", requires = "print_hive_ddl")]
+    hive_database: String,
+    /// Hive table name.
+    #[arg(long, default_value = "weapon_statistics", requires = "print_hive_ddl")]
+    hive_table: String,
+    /// Table location (e.g. hdfs:///mhfz/weapon_statistics); partitions are run_id=<id> below it.
+    #[arg(long, requires = "print_hive_ddl")]
+    hive_location: Option<String>,
+    /// Also add the partition of this run.
+    #[arg(long, requires = "print_hive_ddl")]
+    hive_run_id: Option<String>,
+}
+
+fn main() -> ExitCode {
+    cli::exit_code("mhfz-reducer", run(Args::parse()).map_err(Into::into))
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    if args.print_hive_ddl {
+        let ddl = render_hive_ddl(&HiveTable {
+            database: &args.hive_database,
+            table: &args.hive_table,
+            location: args.hive_location.as_deref().unwrap_or_default(),
+            run_id: args.hive_run_id.as_deref(),
+        })?;
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(ddl.as_bytes())?;
+        stdout.flush()?;
+        return Ok(());
+    }
+    let mode = if args.combiner {
+        ReduceMode::Combine
+    } else {
+        ReduceMode::Final
+    };
+    let config = ReducerConfig {
+        mode,
+        bad_input: if args.strict {
+            BadInputPolicy::Fail
+        } else {
+            BadInputPolicy::Skip
+        },
+        max_line_bytes: args.max_line_bytes,
+        input_name: "standard input".into(),
+    };
+    let settings = ReportSettings {
+        malformed_batch: args.counter_batch,
+        status_interval: Duration::from_secs(args.status_interval),
+    };
+    let program = if args.combiner {
+        "mhfz-combiner"
+    } else {
+        "mhfz-reducer"
+    };
+    let mut reporter = Reporter::new(io::stderr().lock(), program, &settings);
+    run_reducer(
+        io::stdin().lock(),
+        io::stdout().lock(),
+        &mut reporter,
+        &config,
+    )?;
+    Ok(())
+}
