@@ -44,7 +44,10 @@ mod tests {
         let view: StatsView = serde_json::from_str(line).unwrap();
         assert_eq!(view.class, WeaponClass::LongSword);
         assert_eq!(view.variant, PageVariant::G);
-        assert_eq!((view.rarity, view.attack, view.affinity, view.slots), (11, 1200, -10, 3));
+        assert_eq!(
+            (view.rarity, view.attack, view.affinity, view.slots),
+            (11, 1200, -10, 3)
+        );
         let elemental: Vec<_> = view.elemental_attributes().map(|a| &a.kind).collect();
         assert_eq!(elemental, [&AttributeKind::Fire]);
     }
@@ -55,7 +58,8 @@ mod tests {
             "affinity":0,"slots":0,"attributes":[]}"#;
         let err = serde_json::from_str::<StatsView>(wrong_type).unwrap_err();
         assert!(err.to_string().contains("invalid type"), "{err}");
-        let missing = r#"{"class":"bow","variant":"base","rarity":1,"affinity":0,"slots":0,"attributes":[]}"#;
+        let missing =
+            r#"{"class":"bow","variant":"base","rarity":1,"affinity":0,"slots":0,"attributes":[]}"#;
         let err = serde_json::from_str::<StatsView>(missing).unwrap_err();
         assert!(err.to_string().contains("missing field `attack`"), "{err}");
     }
