@@ -368,7 +368,15 @@ impl<'a> Pipeline<'a> {
 
     /// Waits for every child. A failed child is the error (all failures are named: a crash
     /// downstream can make an upstream stage fail too); otherwise `own` (the runner's part).
+    /// Our own broken pipe comes first: the children it stopped did not fail by themselves.
     fn finish(mut self, own: Result<(), RunnerError>) -> Result<(), RunnerError> {
+        if own.as_ref().is_err_and(|e| crate::cli::is_broken_pipe(e)) {
+            for (_, child, _) in &mut self.stages {
+                let _ = child.kill();
+            }
+            self.wait_all();
+            return own;
+        }
         let failures: Vec<String> = self
             .wait_all()
             .into_iter()
