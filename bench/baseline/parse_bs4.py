@@ -62,6 +62,7 @@ SHARPNESS = {"r": "red", "o": "orange", "y": "yellow", "g": "green", "b": "blue"
 RANKS = {"HR": "hr", "GR": "gr", "SR": "sr", "GSR": "gsr"}
 ARC_SHOTS = {"Wide", "Narrow", "Slicing", "Bomb"}
 NONE_WORDS = {"", "-", "なし", "None"}
+ASCII_SPACE = " \t\r\n\f"
 
 ATTACK_RE = re.compile(r"^(\d+)\s+(-?\d+)%$")
 ATTRIBUTE_RE = re.compile(r"^(.+?)\s+([+-]?\d+)$")
@@ -100,17 +101,19 @@ class RowError(Exception):
 
 
 def lines(cell, breaks=("br",)):
-    """The cell's text split at <br> (and other `breaks` tags), each line stripped."""
+    """The cell's text split at <br> (and other `breaks` tags, nested ones too).
+
+    Lines lose ASCII white space at their ends only: a leading ideographic space (U+3000) is
+    part of the text, e.g. an indented second line of a description.
+    """
     out, current = [], []
-    for node in cell.children:
+    for node in cell.descendants:
         if isinstance(node, NavigableString):
             current.append(str(node))
         elif node.name in breaks:
-            out.append("".join(current).strip())
+            out.append("".join(current).strip(ASCII_SPACE))
             current = []
-        else:
-            current.append(node.get_text())
-    out.append("".join(current).strip())
+    out.append("".join(current).strip(ASCII_SPACE))
     return out
 
 
@@ -232,7 +235,7 @@ def parse_price_cell(cell):
             upgrade_price = int(upgrade)
         elif upgrade not in NONE_WORDS:
             rest.insert(0, upgrade)
-    note = " ".join(line for line in rest if line) or None
+    note = "\n".join(line for line in rest if line) or None
     return price, upgrade_price, note
 
 
