@@ -19,3 +19,4 @@ pub mod reducer;
 pub mod row;
 pub mod runner;
 pub mod stats;
+pub mod summary;

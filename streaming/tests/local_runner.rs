@@ -175,3 +175,30 @@ fn failing_children_fail_the_run_naming_task_and_stage() {
 fn the_runner_is_statically_linked() {
     assert_statically_linked(Path::new(RUNNER));
 }
+
+#[test]
+fn summary_prints_a_line_per_class_and_keeps_the_tsv() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = write_inputs(dir.path(), 1, 1);
+    let merged = dir.path().join("stats.tsv");
+    let (ok, out, err) = runner(
+        &[&inputs[0], "--summary", "-o", merged.to_str().unwrap()],
+        b"",
+    );
+    assert!(ok, "{err}");
+    let table = String::from_utf8(out).unwrap();
+    let tsv = fs::read_to_string(&merged).unwrap();
+    let class_rows = lines(tsv.as_bytes())
+        .iter()
+        .filter(|line| line.starts_with("class\t"))
+        .count();
+    // A heading, one line per class, the total.
+    assert_eq!(table.lines().count(), class_rows + 2, "{table}");
+    assert!(
+        table.lines().last().unwrap().starts_with("all classes"),
+        "{table}"
+    );
+
+    let (ok, _, err) = runner(&[&inputs[0], "--summary"], b"");
+    assert!(!ok && err.contains("--summary needs --output"), "{err}");
+}

@@ -1,7 +1,7 @@
 //! Runs the mapper, optional combiner, `sort` and reducer locally, like a Hadoop streaming job.
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::fs;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use mhfz_streaming::cli;
 use mhfz_streaming::runner::{self, Input, RunnerConfig};
+use mhfz_streaming::summary::write_class_table;
 
 /// Computes MHFZ weapon statistics from NDJSON weapon records with the real mapper and reducer
 /// executables as child processes: one map task per input, output partitioned by key hash among
@@ -51,6 +52,10 @@ struct Args {
     /// The sort program; run with LC_ALL=C.
     #[arg(long, default_value = "sort")]
     sort: PathBuf,
+    /// Also print a per-class summary table to standard output (needs --output FILE or
+    /// --output-dir).
+    #[arg(long)]
+    summary: bool,
 }
 
 fn main() -> ExitCode {
@@ -107,17 +112,28 @@ fn run(args: Args) -> anyhow::Result<()> {
     }
     drop(stderr);
 
-    match args.output {
-        Some(path) if path.as_os_str() != "-" => {
-            let file = File::create(&path)
-                .with_context(|| format!("creating {} failed", path.display()))?;
-            runner::merge_parts(&args.sort, &summary.parts, &mut BufWriter::new(file))?;
+    let to_stdout = match &args.output {
+        Some(path) => path.as_os_str() == "-",
+        None => args.output_dir.is_none(),
+    };
+    if to_stdout && args.summary {
+        bail!(
+            "--summary needs --output FILE or --output-dir: the rows already go to standard output"
+        );
+    }
+    if to_stdout {
+        runner::merge_parts(&args.sort, &summary.parts, &mut io::stdout().lock())?;
+    } else if args.output.is_some() || args.summary {
+        let mut merged = Vec::new();
+        runner::merge_parts(&args.sort, &summary.parts, &mut merged)?;
+        if let Some(path) = &args.output {
+            fs::write(path, &merged)
+                .with_context(|| format!("writing {} failed", path.display()))?;
         }
-        Some(_) => runner::merge_parts(&args.sort, &summary.parts, &mut io::stdout().lock())?,
-        None if args.output_dir.is_none() => {
-            runner::merge_parts(&args.sort, &summary.parts, &mut io::stdout().lock())?
+        if args.summary {
+            let merged = String::from_utf8(merged).context("statistics rows are not UTF-8")?;
+            write_class_table(&merged, &mut io::stdout().lock())?;
         }
-        None => {}
     }
     Ok(())
 }
