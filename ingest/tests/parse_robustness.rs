@@ -171,3 +171,25 @@ fn deeply_nested_markup_does_not_overflow_the_stack() {
     // html5ever limits nesting of formatting elements; whatever the tree, parsing must return.
     let _ = parse_page(&page("x.htm"), html.as_bytes());
 }
+
+#[test]
+fn a_row_repeating_both_id_and_name_is_rejected() {
+    let html = br#"<table><tr><th>Name</th><th>Rarity</th><th>Attack</th></tr>
+        <tr><td id="l1">Same</td><td>1</td><td>100 0%</td></tr>
+        <tr><td id="l2">Other</td><td>1</td><td>100 0%</td></tr>
+        <tr><td id="l1">Same</td><td>2</td><td>200 0%</td></tr></table>"#;
+    let parsed = parse_page(&page("x.htm"), html).unwrap();
+    let ids: Vec<&str> = parsed
+        .records
+        .iter()
+        .map(|r| r.weapon_id.as_str())
+        .collect();
+    assert_eq!(ids, ["long_sword:g:l1:Same", "long_sword:g:l2"]);
+    assert_eq!(parsed.rejects.len(), 1);
+    assert_eq!(parsed.rejects[0].row_number, 3);
+    assert!(
+        parsed.rejects[0].error.contains("already used"),
+        "{}",
+        parsed.rejects[0].error
+    );
+}

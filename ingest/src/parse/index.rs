@@ -1,19 +1,21 @@
 //! The class index `buki.htm`: which weapon pages exist.
 
-use scraper::{ElementRef, Html};
+use scraper::ElementRef;
+
+use super::dom;
 
 /// Page file names linked from the class index (`tachi_g.htm`; anchors and queries dropped),
 /// first occurrence order, without duplicates. Links leaving the directory are ignored.
 pub fn parse_class_index(html: &[u8]) -> Vec<String> {
     let source = String::from_utf8_lossy(html);
-    let document = Html::parse_document(&source);
+    let document = dom::parse_document(&source);
     let mut pages: Vec<String> = Vec::new();
     let links = document
         .tree
         .nodes()
         .filter_map(ElementRef::wrap)
         .filter(|element| element.value().name() == "a")
-        .filter_map(|element| element.value().attr("href"));
+        .filter_map(|element| dom::attr(element.value(), "href"));
     for href in links {
         let file = href.split(['#', '?']).next().unwrap_or_default().trim();
         let is_local_page =

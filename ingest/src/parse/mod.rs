@@ -7,6 +7,7 @@
 
 mod cells;
 mod columns;
+mod dom;
 mod index;
 mod row;
 mod table;
@@ -14,11 +15,12 @@ mod text;
 
 use std::collections::{HashMap, HashSet};
 
-use mhfz_record::{PageVariant, WeaponClass, WeaponRecord};
-use scraper::Html;
+use mhfz_record::{PageVariant, WeaponClass, WeaponId, WeaponRecord};
+use scraper::ElementRef;
 
 use columns::{ColumnMap, HeaderError};
-use row::{Row, RowError};
+use row::RowError;
+use table::Row;
 use table::TableSearch;
 
 pub use index::parse_class_index;
@@ -72,7 +74,7 @@ pub enum PageError {
 /// browsers do (html5ever), and no input makes it panic.
 pub fn parse_page(page: &PageRef, html: &[u8]) -> Result<ParsedPage, PageError> {
     let source = String::from_utf8_lossy(html);
-    let document = Html::parse_document(&source);
+    let document = dom::parse_document(&source);
     let table = match table::find(&document) {
         TableSearch::Weapon(table) => table,
         TableSearch::Tower => {
@@ -88,46 +90,113 @@ pub fn parse_page(page: &PageRef, html: &[u8]) -> Result<ParsedPage, PageError> 
     };
     let columns =
         ColumnMap::from_labels(&table.header_labels).map_err(|error| header_error(page, error))?;
-    let rows: Vec<Row<'_>> = table.rows.into_iter().map(Row::new).collect();
-    let repeated_ids = repeated_row_ids(&rows, &columns);
 
     let mut parsed = ParsedPage::default();
-    let mut weapon_ids = HashSet::with_capacity(rows.len());
-    for (index, row) in rows.iter().enumerate() {
-        let site_row_id = row.site_row_id(&columns);
-        let id_repeats = site_row_id.is_some_and(|id| repeated_ids.contains(id));
-        let result = row::parse_row(page, &columns, row, id_repeats).and_then(|record| {
-            if weapon_ids.insert(record.weapon_id.clone()) {
-                Ok(record)
-            } else {
-                Err(RowError::DuplicateId(record.weapon_id))
+    // The row each record came from, in case it has to become a reject.
+    let mut record_rows: Vec<(usize, ElementRef<'_>)> = Vec::new();
+    // One pass over the rows: the tree is far larger than the caches, so it is walked once.
+    let data_rows = table.rows.into_iter().filter_map(Row::new);
+    for (index, row) in data_rows.enumerate() {
+        match row::parse_row(page, &columns, &row) {
+            Ok(record) => {
+                parsed.records.push(record);
+                record_rows.push((index + 1, row.element));
             }
-        });
-        match result {
-            Ok(record) => parsed.records.push(record),
-            Err(error) => parsed.rejects.push(RejectedRow {
-                page: page.file_name.clone(),
-                row_number: index + 1,
-                site_row_id: site_row_id.map(str::to_string),
-                error: error.to_string(),
-                raw_html: row.element.html(),
-            }),
+            Err(error) => parsed.rejects.push(RejectedRow::new(
+                page,
+                index + 1,
+                row::site_row_id(&row, &columns),
+                &error,
+                row.element,
+            )),
         }
     }
+    disambiguate_repeated_row_ids(page, &mut parsed);
+    reject_duplicate_weapon_ids(page, &mut parsed, record_rows);
     Ok(parsed)
 }
 
-/// Row ids used by more than one row of the page (the site repeats a few).
-fn repeated_row_ids<'a>(rows: &[Row<'a>], columns: &ColumnMap) -> HashSet<&'a str> {
-    let mut counts: HashMap<&str, usize> = HashMap::with_capacity(rows.len());
-    for id in rows.iter().filter_map(|row| row.site_row_id(columns)) {
+impl RejectedRow {
+    fn new(
+        page: &PageRef,
+        row_number: usize,
+        site_row_id: Option<&str>,
+        error: &RowError,
+        row: ElementRef<'_>,
+    ) -> RejectedRow {
+        RejectedRow {
+            page: page.file_name.clone(),
+            row_number,
+            site_row_id: site_row_id.map(str::to_string),
+            error: error.to_string(),
+            raw_html: row.html(),
+        }
+    }
+}
+
+/// Where the site repeats a row id on a page, every row with that id gets its name appended
+/// to its weapon id.
+fn disambiguate_repeated_row_ids(page: &PageRef, parsed: &mut ParsedPage) {
+    let mut counts: HashMap<&str, usize> = HashMap::with_capacity(parsed.records.len());
+    let ids = parsed
+        .records
+        .iter()
+        .map(|record| record.site_row_id.as_str())
+        .chain(
+            parsed
+                .rejects
+                .iter()
+                .filter_map(|r| r.site_row_id.as_deref()),
+        );
+    for id in ids {
         *counts.entry(id).or_default() += 1;
     }
-    counts
+    let repeated: HashSet<String> = counts
         .into_iter()
         .filter(|&(_, count)| count > 1)
-        .map(|(id, _)| id)
-        .collect()
+        .map(|(id, _)| id.to_string())
+        .collect();
+    for record in &mut parsed.records {
+        if repeated.contains(&record.site_row_id) {
+            record.weapon_id = WeaponId::new(
+                page.class,
+                page.variant,
+                &record.site_row_id,
+                Some(&record.name),
+            );
+        }
+    }
+}
+
+/// A weapon id still taken twice (same row id and same name) keeps its first row; the later
+/// ones are rejected.
+fn reject_duplicate_weapon_ids(
+    page: &PageRef,
+    parsed: &mut ParsedPage,
+    record_rows: Vec<(usize, ElementRef<'_>)>,
+) {
+    let mut seen = HashSet::with_capacity(parsed.records.len());
+    let duplicate: Vec<bool> = parsed
+        .records
+        .iter()
+        .map(|record| !seen.insert(&record.weapon_id))
+        .collect();
+    if !duplicate.contains(&true) {
+        return;
+    }
+    let records = std::mem::take(&mut parsed.records);
+    for ((record, (row_number, row)), duplicate) in
+        records.into_iter().zip(record_rows).zip(duplicate)
+    {
+        if duplicate {
+            let error = RowError::DuplicateId(record.weapon_id);
+            let reject = RejectedRow::new(page, row_number, Some(&record.site_row_id), &error, row);
+            parsed.rejects.push(reject);
+        } else {
+            parsed.records.push(record);
+        }
+    }
+    parsed.rejects.sort_by_key(|reject| reject.row_number);
 }
 
 fn header_error(page: &PageRef, error: HeaderError) -> PageError {

@@ -5,7 +5,8 @@ use scraper::ElementRef;
 
 use super::cells::{self, CellError};
 use super::columns::{Column, ColumnMap};
-use super::{table, text, PageRef};
+use super::table::Row;
+use super::{text, PageRef};
 
 /// Why a row was rejected.
 #[derive(Debug, thiserror::Error)]
@@ -27,44 +28,12 @@ pub(crate) enum RowError {
     Invalid(#[from] RecordError),
 }
 
-/// A data row with its cells laid out on the header's grid.
-pub(crate) struct Row<'a> {
-    pub element: ElementRef<'a>,
-    cells: Vec<Option<ElementRef<'a>>>,
-}
-
-impl<'a> Row<'a> {
-    pub(crate) fn new(element: ElementRef<'a>) -> Row<'a> {
-        Row {
-            element,
-            cells: table::row_cells(element),
-        }
-    }
-
-    /// The `id` of the name cell, e.g. `l219C2`.
-    pub(crate) fn site_row_id(&self, columns: &ColumnMap) -> Option<&'a str> {
-        let position = columns.position(Column::Name)?;
-        let id = self.cells.get(position).copied().flatten()?.value().id()?;
-        let id = id.trim();
-        (!id.is_empty()).then_some(id)
-    }
-
-    /// Rows the site shows only when a weapon is expanded (`style="display:none"`).
-    fn is_hidden(&self) -> bool {
-        self.element.value().attr("style").is_some_and(|style| {
-            let style: String = style.chars().filter(|c| !c.is_whitespace()).collect();
-            style.to_ascii_lowercase().contains("display:none")
-        })
-    }
-}
-
-/// Parses `row`. `id_repeats`: the row's id is used by another row of the page too, so the
-/// weapon id gets the name appended.
+/// Parses `row`. Its weapon id is the plain `class:variant:row_id`; the page parser appends
+/// the name where the row id repeats.
 pub(crate) fn parse_row(
     page: &PageRef,
     columns: &ColumnMap,
     row: &Row<'_>,
-    id_repeats: bool,
 ) -> Result<WeaponRecord, RowError> {
     if row.cells.len() != columns.len() {
         return Err(RowError::CellCount {
@@ -73,7 +42,7 @@ pub(crate) fn parse_row(
         });
     }
     let cells = RowCells { columns, row };
-    let site_row_id = row.site_row_id(columns).ok_or(RowError::NoRowId)?;
+    let site_row_id = site_row_id(row, columns).ok_or(RowError::NoRowId)?;
     let name = cells.required(Column::Name, cells::parse_name)?;
     let (rarity, gr_requirement) = cells.required(Column::Rarity, cells::parse_rarity)?;
     let is_bow = columns.has(Column::ChargeStage) || columns.has(Column::Coatings);
@@ -151,12 +120,7 @@ pub(crate) fn parse_row(
 
     extra_notes.sort_by_key(|(position, _)| *position);
     let record = WeaponRecord {
-        weapon_id: WeaponId::new(
-            page.class,
-            page.variant,
-            site_row_id,
-            id_repeats.then_some(name.name.as_str()),
-        ),
+        weapon_id: WeaponId::new(page.class, page.variant, site_row_id, None),
         class: page.class,
         variant: page.variant,
         site_row_id: site_row_id.to_string(),
@@ -194,6 +158,11 @@ pub(crate) fn parse_row(
     };
     record.validate()?;
     Ok(record)
+}
+
+/// The `id` of the row's name cell, e.g. `l219C2`.
+pub(crate) fn site_row_id<'a>(row: &Row<'a>, columns: &ColumnMap) -> Option<&'a str> {
+    row.id_at(columns.position(Column::Name)?)
 }
 
 /// Cell lookup by column, with errors naming the column.

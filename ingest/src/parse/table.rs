@@ -3,7 +3,7 @@
 use scraper::{ElementRef, Html};
 
 use super::columns::{normalise, NAME_HEADER, TOWER_NAME_HEADER};
-use super::text;
+use super::{dom, text};
 
 /// Upper bound for `colspan`/`rowspan`, so that a hostile page cannot make the header grid huge.
 const MAX_SPAN: usize = 64;
@@ -19,8 +19,50 @@ pub(crate) enum TableSearch<'a> {
 pub(crate) struct WeaponTable<'a> {
     /// One label per data column; header cell lines joined by `\n`.
     pub header_labels: Vec<String>,
-    /// Rows with at least one `<td>`, in page order.
+    /// The rows after the header, in page order ([`Row::new`] keeps the data rows).
     pub rows: Vec<ElementRef<'a>>,
+}
+
+/// A data row with its cells laid out on the header's grid: a cell spanning `n` columns is
+/// followed by `n - 1` empty positions.
+pub(crate) struct Row<'a> {
+    pub element: ElementRef<'a>,
+    pub cells: Vec<Option<ElementRef<'a>>>,
+}
+
+impl<'a> Row<'a> {
+    /// `None` for a row without `<td>` cells (not a data row).
+    pub(crate) fn new(element: ElementRef<'a>) -> Option<Row<'a>> {
+        let mut cells = Vec::new();
+        let mut has_td = false;
+        for cell in cells_of(element) {
+            has_td |= cell.value().name() == "td";
+            cells.push(Some(cell));
+            cells.resize(cells.len() + span(cell, "colspan") - 1, None);
+        }
+        has_td.then_some(Row { element, cells })
+    }
+
+    /// The `id` of the cell at `position` (the name cell), e.g. `l219C2`.
+    pub(crate) fn id_at(&self, position: usize) -> Option<&'a str> {
+        let id = self.cells.get(position).copied().flatten()?.value().id()?;
+        let id = id.trim();
+        (!id.is_empty()).then_some(id)
+    }
+
+    /// Rows the site shows only when a weapon is expanded (`style="display:none"`).
+    pub(crate) fn is_hidden(&self) -> bool {
+        dom::attr(self.element.value(), "style").is_some_and(|style| {
+            style.split(';').any(|declaration| {
+                declaration
+                    .split_once(':')
+                    .is_some_and(|(property, value)| {
+                        property.trim().eq_ignore_ascii_case("display")
+                            && value.trim().eq_ignore_ascii_case("none")
+                    })
+            })
+        })
+    }
 }
 
 /// Finds the first table whose first header is `Name`. Tables are recognised by their header
@@ -33,14 +75,20 @@ pub(crate) fn find(document: &Html) -> TableSearch<'_> {
         .filter_map(ElementRef::wrap)
         .filter(|element| element.value().name() == "table");
     for table in tables {
-        let (header_rows, rows) = split_rows(table);
+        let mut rows = rows_of(table).peekable();
+        // Header rows: `<th>` cells only, before the first data row.
+        let mut header_rows = Vec::new();
+        while let Some(row) = rows.next_if(|row| !cells_of(*row).any(|c| c.value().name() == "td"))
+        {
+            header_rows.push(row);
+        }
         let header_labels = header_labels(&header_rows);
         match header_labels.first().map(|label| normalise(label)) {
             Some(first) if first == NAME_HEADER => {
                 return TableSearch::Weapon(WeaponTable {
                     header_labels,
-                    rows,
-                })
+                    rows: rows.collect(),
+                });
             }
             Some(first) if first == TOWER_NAME_HEADER => tower = true,
             _ => {}
@@ -51,39 +99,6 @@ pub(crate) fn find(document: &Html) -> TableSearch<'_> {
     } else {
         TableSearch::Nothing
     }
-}
-
-/// The cells of a row, one entry per grid column: a cell spanning `n` columns is followed by
-/// `n - 1` empty positions.
-pub(crate) fn row_cells<'a>(row: ElementRef<'a>) -> Vec<Option<ElementRef<'a>>> {
-    let mut cells = Vec::new();
-    for cell in cells_of(row) {
-        cells.push(Some(cell));
-        cells.resize(cells.len() + span(cell, "colspan") - 1, None);
-    }
-    cells
-}
-
-/// Header rows (only `<th>` cells, before the first data row) and data rows (any `<td>`).
-fn split_rows(table: ElementRef<'_>) -> (Vec<ElementRef<'_>>, Vec<ElementRef<'_>>) {
-    let mut header = Vec::new();
-    let mut data = Vec::new();
-    for row in rows_of(table) {
-        let mut has_th = false;
-        let mut has_td = false;
-        for cell in cells_of(row) {
-            match cell.value().name() {
-                "td" => has_td = true,
-                _ => has_th = true,
-            }
-        }
-        if has_td {
-            data.push(row);
-        } else if has_th && data.is_empty() {
-            header.push(row);
-        }
-    }
-    (header, data)
 }
 
 /// Rows directly in the table or in its `thead`/`tbody`/`tfoot` (not in nested tables).
@@ -107,8 +122,7 @@ fn cells_of(row: ElementRef<'_>) -> impl Iterator<Item = ElementRef<'_>> {
 }
 
 fn span(cell: ElementRef<'_>, attribute: &str) -> usize {
-    cell.value()
-        .attr(attribute)
+    dom::attr(cell.value(), attribute)
         .and_then(|value| value.trim().parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, MAX_SPAN)

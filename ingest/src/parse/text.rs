@@ -6,7 +6,10 @@
 
 use ego_tree::iter::Edge;
 use ego_tree::NodeRef;
+use scraper::node::Element;
 use scraper::Node;
+
+use super::dom;
 
 /// A piece of text with the inline styles around it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,7 +69,7 @@ impl<'a> LineBuilder<'a> {
             match edge {
                 Edge::Open(node) => match node.value() {
                     Node::Text(text) => self.push_text(text),
-                    Node::Element(element) => self.open(element.name(), element.attr("href")),
+                    Node::Element(element) => self.open(element),
                     _ => {}
                 },
                 Edge::Close(node) => {
@@ -90,12 +93,12 @@ impl<'a> LineBuilder<'a> {
         });
     }
 
-    fn open(&mut self, name: &str, href: Option<&'a str>) {
-        match name {
+    fn open(&mut self, element: &'a Element) {
+        match element.name() {
             "br" | "hr" => self.hard_break(),
             "u" => self.underline_depth += 1,
             "i" | "em" => self.italic_depth += 1,
-            "a" => self.links.push(href),
+            "a" => self.links.push(dom::attr(element, "href")),
             name if is_block(name) => self.soft_break(),
             _ => {}
         }

@@ -26,7 +26,7 @@ pub(crate) use slots::parse_slots;
 use ego_tree::NodeRef;
 use scraper::Node;
 
-use super::text;
+use super::{dom, text};
 
 /// What was wrong with a cell's content.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -50,7 +50,11 @@ fn parse_count<T: std::str::FromStr>(text: &str) -> Option<T> {
     if text.is_empty() || !text.chars().all(|c| c.is_ascii_digit() || c == ',') {
         return None;
     }
-    text.replace(',', "").parse().ok()
+    if text.contains(',') {
+        text.replace(',', "").parse().ok()
+    } else {
+        text.parse().ok()
+    }
 }
 
 /// Text of a cell child that is not one of the cell's values: a remark such as

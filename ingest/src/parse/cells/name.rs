@@ -3,7 +3,7 @@
 use mhfz_record::TreeLink;
 use scraper::{ElementRef, Node};
 
-use super::{text, CellError};
+use super::{dom, text, CellError};
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct NameCell {
@@ -77,7 +77,7 @@ fn parse_tree(div: ElementRef<'_>, parsed: &mut NameCell) -> Result<(), CellErro
         let label = text::joined_text([child]);
         // U+3000 (ideographic space) pads the "from" links; `trim` strips it.
         let label = label.trim();
-        let href = element.value().attr("href").unwrap_or_default();
+        let href = dom::attr(element.value(), "href").unwrap_or_default();
         if let Some(from) = label.strip_suffix(FROM_ARROW) {
             parsed.upgrade_from.push(tree_link(from, href)?);
         } else if let Some(to) = label.strip_prefix(TO_ARROW) {

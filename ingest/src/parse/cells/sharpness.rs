@@ -4,7 +4,7 @@
 use mhfz_record::{Sharpness, SharpnessColour, SharpnessSegment};
 use scraper::ElementRef;
 
-use super::{note_text, CellError};
+use super::{dom, note_text, CellError};
 
 /// Sharpness (if the cell has bars) and the remarks after the bars.
 pub(crate) fn parse_sharpness(
@@ -34,7 +34,7 @@ pub(crate) fn parse_sharpness(
 fn parse_bar(ul: ElementRef<'_>) -> Result<Vec<SharpnessSegment>, CellError> {
     ul.descendent_elements()
         .filter(|element| element.value().name() == "li")
-        .map(|li| parse_segment(li.value().attr("class").unwrap_or_default()))
+        .map(|li| parse_segment(dom::attr(li.value(), "class").unwrap_or_default()))
         .collect()
 }
 
