@@ -19,6 +19,8 @@ demo-mirror: release
 
 test: lint
 	MHFZ_MIRROR='$(MHFZ_MIRROR)' cargo test --workspace --locked
+	# The main job itself, end to end on the mirror, with the release binaries.
+	out=$$(mktemp -d) && $(MAKE) --no-print-directory demo-mirror OUT="$$out" && rm -rf "$$out"
 
 lint:
 	cargo fmt --all -- --check
