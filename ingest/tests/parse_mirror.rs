@@ -7,22 +7,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use mhfz_ingest::parse::{parse_class_index, parse_page, PageError, PageRef, ParsedPage};
-use mhfz_record::{PageVariant, WeaponClass, WeaponRecord};
+mod util;
 
-fn mirror_dir() -> PathBuf {
-    let dir = std::env::var_os("MHFZ_MIRROR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/ferias-site/buki")
-        });
-    assert!(
-        dir.join("buki.htm").is_file(),
-        "site mirror not found at {} (set MHFZ_MIRROR to the directory holding buki.htm)",
-        dir.display()
-    );
-    dir
-}
+use mhfz_ingest::parse::{parse_class_index, parse_page, PageError, PageRef, ParsedPage};
+use mhfz_record::{PageVariant, WeaponClass};
+use util::mirror::{check_levels, check_record, mirror_dir, name_cells_in_table};
 
 /// `tachi_g.htm` → long sword, G. `None` for tower, partner and index pages.
 fn page_ref(file_name: &str) -> Option<PageRef> {
@@ -40,21 +29,6 @@ fn page_ref(file_name: &str) -> Option<PageRef> {
         variant,
         file_name: file_name.to_string(),
     })
-}
-
-/// Data rows counted from the raw bytes: name cells (`<td id=`) inside the first table.
-fn count_name_cells(html: &[u8]) -> usize {
-    let start = find(html, b"<table", 0).expect("page has a table");
-    let end = find(html, b"</table>", start).unwrap_or(html.len());
-    let table = &html[start..end];
-    table.windows(7).filter(|w| w == b"<td id=").count()
-}
-
-fn find(haystack: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    haystack[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
 }
 
 struct MirrorPage {
@@ -90,7 +64,7 @@ fn parse_mirror(dir: &Path) -> Vec<MirrorPage> {
                             let parsed = parse_page(&page, &html)
                                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                             MirrorPage {
-                                expected_rows: count_name_cells(&html),
+                                expected_rows: name_cells_in_table(&html),
                                 page,
                                 parsed,
                             }
@@ -151,7 +125,7 @@ fn every_mirror_page_parses_completely_and_consistently() {
                 .or_default() += 1;
         }
         if page.variant.is_leveled() {
-            check_levels(file, &parsed.records);
+            check_levels(&parsed.records);
         }
     }
     let shared_rows: usize = name_levels.values().filter(|&&n| n > 1).sum();
@@ -165,53 +139,6 @@ fn every_mirror_page_parses_completely_and_consistently() {
         shared_rows, 719,
         "rows sharing class, variant, name and level"
     );
-}
-
-fn check_record(file: &str, record: &WeaponRecord) {
-    let id = &record.weapon_id;
-    record.validate().unwrap_or_else(|e| panic!("{file}: {e}"));
-    assert!(record.attack > 0, "{file} {id}: attack 0");
-    assert!((-100..=100).contains(&record.affinity), "{file} {id}");
-    assert!((1..=12).contains(&record.rarity), "{file} {id}");
-    assert!(
-        record.unknown_attribute_lines.is_empty(),
-        "{file} {id}: {record:?}"
-    );
-    match record.class.layout() {
-        mhfz_record::Layout::Blademaster => {
-            assert!(record.sharpness.is_some(), "{file} {id}: no sharpness")
-        }
-        mhfz_record::Layout::Bowgun => {
-            let gunner = record.gunner.as_ref().expect("bowgun stats");
-            assert!(
-                !gunner.ammo.is_empty() && !gunner.reload.is_empty(),
-                "{file} {id}"
-            );
-        }
-        mhfz_record::Layout::Bow => {
-            let bow = record.bow.as_ref().expect("bow stats");
-            assert!(bow.arc_shot.is_some(), "{file} {id}: no arc shot");
-            assert!(!bow.charge_stages.is_empty(), "{file} {id}");
-        }
-    }
-}
-
-/// On leveled pages every weapon lists levels 1..N in order: consecutive rows of one name
-/// whose level goes up by one form a weapon, and each weapon starts at level 1.
-fn check_levels(file: &str, records: &[WeaponRecord]) {
-    let mut previous: Option<(&str, u32)> = None;
-    for record in records {
-        let level = record
-            .level
-            .unwrap_or_else(|| panic!("{file} {}: no level", record.weapon_id));
-        let continues = previous == Some((record.name.as_str(), level.wrapping_sub(1)));
-        assert!(
-            continues || level == 1,
-            "{file} {}: level {level} does not follow {previous:?}",
-            record.weapon_id
-        );
-        previous = Some((&record.name, level));
-    }
 }
 
 #[test]
@@ -240,7 +167,7 @@ fn tower_partner_and_index_pages() {
     let parsed = parse_page(&partner, &html).expect("partner page has a weapon table");
     assert_eq!(
         parsed.records.len() + parsed.rejects.len(),
-        count_name_cells(&html)
+        name_cells_in_table(&html)
     );
 
     let index = std::fs::read(dir.join("buki.htm")).expect("class index");

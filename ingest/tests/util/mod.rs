@@ -6,13 +6,15 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::fs;
 use std::hash::{Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use tiny_http::{Header, Response, Server, StatusCode};
+
+pub mod mirror;
 
 /// What the server does for one URL path instead of (or before) serving the file.
 #[derive(Clone, Debug)]
@@ -262,23 +264,6 @@ fn handle(request: tiny_http::Request, state: &Mutex<State>, root: &Path) {
         Some(length),
         None,
     ));
-}
-
-/// The mirror of the site's weapon pages (see the repository's notes): `$MHFZ_MIRROR`, else
-/// `<repo>/../shared/ferias-site/buki`. Panics with a clear message when it is missing, so the
-/// tests that need it cannot pass vacuously.
-pub fn mirror_dir() -> PathBuf {
-    let dir = std::env::var_os("MHFZ_MIRROR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/ferias-site/buki")
-        });
-    assert!(
-        dir.join("buki.htm").is_file(),
-        "the site mirror is missing: no buki.htm in {} (set MHFZ_MIRROR to the mirror's buki/ directory)",
-        dir.display()
-    );
-    dir
 }
 
 /// A weapon row of a hand-written long-sword page.
