@@ -1,0 +1,37 @@
+//! PostgreSQL storage of MHFZ weapon records.
+//!
+//! Schema `mhfz` holds one table per weapon class, named by the class id (`mhfz.long_sword`,
+//! ...), with typed columns, the record as scraped (`record`) and its content hash, plus the
+//! `mhfz.weapons` view over all of them. The pieces:
+//!
+//! - [`migrate`] applies the embedded migrations (admin role); [`verify_migrations`] lets a
+//!   least-privilege role check that the schema is current before it writes.
+//! - [`write_batch`] upserts many records in one transaction and touches only rows whose
+//!   content changed; [`write_each`] writes row by row to isolate a bad record.
+//! - [`provision_roles`] creates the `mhfz_writer` and `mhfz_reader` roles.
+//! - [`ConnectionSettings`] reads connection settings from the environment; passwords come
+//!   from the caller or a file and are never printed.
+
+mod error;
+mod jsonb;
+mod migrate;
+mod roles;
+mod row;
+mod settings;
+mod write;
+
+pub use error::StoreError;
+pub use migrate::{migrate, verify_migrations, Migration, MigrationReport, MIGRATIONS};
+pub use roles::{provision_roles, RoleNames, RolePasswords};
+pub use row::content_hash;
+pub use settings::{connect, ConnectionSettings, Password};
+pub use write::{write_batch, write_each, BatchOutcome, RowOutcome, ScrapedRecord};
+
+/// The schema every table of this crate lives in.
+pub const SCHEMA: &str = "mhfz";
+
+/// The table of one weapon class, schema-qualified: `mhfz.long_sword`.
+pub fn table_name(class: mhfz_record::WeaponClass) -> String {
+    // Class ids are compile-time snake-case constants: safe as unquoted identifiers.
+    format!("{SCHEMA}.{}", class.id())
+}

@@ -1,0 +1,165 @@
+//! Least-privilege roles: the consumer writes rows of the class tables and nothing else; the
+//! exporter only reads.
+
+use mhfz_record::WeaponClass;
+use postgres::{Client, GenericClient};
+
+use crate::{table_name, verify_migrations, Password, StoreError};
+
+/// Names of the two roles [`provision_roles`] manages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleNames {
+    /// The consumer: SELECT, INSERT and UPDATE on the class tables.
+    pub writer: String,
+    /// The exporter: SELECT only.
+    pub reader: String,
+}
+
+impl Default for RoleNames {
+    fn default() -> RoleNames {
+        RoleNames {
+            writer: "mhfz_writer".into(),
+            reader: "mhfz_reader".into(),
+        }
+    }
+}
+
+/// The roles' passwords, chosen by the caller: there are no defaults.
+#[derive(Debug, Clone)]
+pub struct RolePasswords {
+    pub writer: Password,
+    pub reader: Password,
+}
+
+/// Creates the writer and reader roles, or resets an existing role's password and attributes,
+/// and grants them exactly:
+///
+/// - both: CONNECT on the current database, USAGE on schema `mhfz`, SELECT on
+///   `mhfz.schema_migrations` (to check the schema is current);
+/// - writer: SELECT, INSERT, UPDATE on each class table — no DELETE, no DDL;
+/// - reader: SELECT on every table and view of `mhfz`.
+///
+/// PUBLIC loses its default CONNECT and TEMPORARY on the database and any right on `mhfz`, so
+/// the roles get nothing beyond that list. Run by an administrator after [`crate::migrate`];
+/// idempotent, so run it again after later migrations. Passwords are sent as SCRAM verifiers
+/// computed here, so the plain text never reaches the server or its statement log.
+pub fn provision_roles(
+    admin: &mut Client,
+    names: &RoleNames,
+    passwords: &RolePasswords,
+) -> Result<(), StoreError> {
+    check_role_name(&names.writer)?;
+    check_role_name(&names.reader)?;
+    if names.writer == names.reader {
+        return Err(StoreError::Settings(
+            "the writer and reader roles must differ".into(),
+        ));
+    }
+    let mut tx = admin
+        .transaction()
+        .map_err(StoreError::database("starting role provisioning"))?;
+    verify_migrations(&mut tx)?;
+    create_or_update_login_role(&mut tx, &names.writer, &passwords.writer)?;
+    create_or_update_login_role(&mut tx, &names.reader, &passwords.reader)?;
+
+    let database: String = tx
+        .query_one("SELECT current_database()", &[])
+        .map_err(StoreError::database("reading the database name"))?
+        .get(0);
+    let (writer, reader) = (&names.writer, &names.reader);
+    let class_tables: Vec<String> = WeaponClass::ALL.into_iter().map(table_name).collect();
+    let grants = format!(
+        "REVOKE ALL ON DATABASE {database} FROM PUBLIC;
+         GRANT CONNECT ON DATABASE {database} TO {writer}, {reader};
+         REVOKE ALL ON SCHEMA mhfz FROM PUBLIC;
+         GRANT USAGE ON SCHEMA mhfz TO {writer}, {reader};
+         REVOKE ALL ON ALL TABLES IN SCHEMA mhfz FROM {writer}, {reader};
+         GRANT SELECT, INSERT, UPDATE ON {class_tables} TO {writer};
+         GRANT SELECT ON mhfz.schema_migrations TO {writer};
+         GRANT SELECT ON ALL TABLES IN SCHEMA mhfz TO {reader};",
+        database = quote_identifier(&database),
+        class_tables = class_tables.join(", "),
+    );
+    tx.batch_execute(&grants)
+        .map_err(StoreError::database("granting privileges"))?;
+    tx.commit()
+        .map_err(StoreError::database("committing role provisioning"))
+}
+
+fn create_or_update_login_role(
+    tx: &mut impl GenericClient,
+    name: &str,
+    password: &Password,
+) -> Result<(), StoreError> {
+    let row = tx
+        .query_opt(
+            "SELECT (SELECT count(*) FROM pg_auth_members WHERE member = r.oid) FROM pg_roles r
+             WHERE rolname = $1",
+            &[&name],
+        )
+        .map_err(StoreError::database("looking up a role"))?;
+    if let Some(row) = &row {
+        // Membership would bring privileges this module does not control.
+        if row.get::<_, i64>(0) > 0 {
+            return Err(StoreError::Settings(format!(
+                "role {name} already exists and is a member of other roles; refusing to use it"
+            )));
+        }
+    }
+    let verb = if row.is_some() { "ALTER" } else { "CREATE" };
+    let verifier = postgres_protocol::password::scram_sha_256(password.expose().as_bytes());
+    let statement = format!(
+        "{verb} ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION \
+         NOBYPASSRLS PASSWORD {}",
+        quote_literal(&verifier)
+    );
+    tx.batch_execute(&statement)
+        .map_err(StoreError::database("creating or updating a role"))
+}
+
+/// Role names go into SQL unquoted: lower-case letters, digits and `_`, as PostgreSQL folds
+/// unquoted identifiers.
+fn check_role_name(name: &str) -> Result<(), StoreError> {
+    let valid = !name.is_empty()
+        && name.len() <= 63
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && !name.starts_with("pg_")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::Settings(format!(
+            "invalid role name {name:?}: use lower-case letters, digits and _, not starting with a digit or pg_"
+        )))
+    }
+}
+
+fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Standard-conforming string literal; the verifier is base64 and `$:` anyway.
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_must_be_plain_identifiers() {
+        assert!(check_role_name("mhfz_writer").is_ok());
+        for bad in ["", "Writer", "1role", "pg_x", "a;DROP", "a b", "a\"b"] {
+            assert!(check_role_name(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_identifier("we\"ird"), "\"we\"\"ird\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+}
