@@ -120,12 +120,20 @@ impl Drop for TestDatabase {
         let Ok(mut client) = connect(&self.server_admin) else {
             return;
         };
-        let mut sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE);", self.name);
-        for role in &self.roles {
-            sql.push_str(&format!("DROP ROLE IF EXISTS {role};"));
-        }
-        if let Err(e) = client.batch_execute(&sql) {
-            eprintln!("cleaning up test database {}: {e}", self.name);
+        // One statement each: several would form a transaction, which DROP DATABASE refuses.
+        let statements = std::iter::once(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .chain(
+            self.roles
+                .iter()
+                .map(|role| format!("DROP ROLE IF EXISTS {role}")),
+        );
+        for sql in statements {
+            if let Err(e) = client.batch_execute(&sql) {
+                eprintln!("cleaning up after the test ({sql}): {e}");
+            }
         }
     }
 }

@@ -1,0 +1,202 @@
+//! Least-privilege roles, logging in as each for real.
+
+mod support;
+
+use mhfz_record::WeaponClass;
+use mhfz_store::{
+    connect, migrate, provision_roles, verify_migrations, write_batch, Password, RolePasswords,
+    StoreError,
+};
+use postgres::error::SqlState;
+use postgres::Client;
+use support::{count, record, records_of_every_class, scraped, TestDatabase, RUN_ID};
+
+fn assert_denied(client: &mut Client, sql: &str) {
+    let error = client
+        .batch_execute(sql)
+        .expect_err(&format!("{sql} was allowed"));
+    assert_eq!(
+        error.code(),
+        Some(&SqlState::INSUFFICIENT_PRIVILEGE),
+        "{sql}: {error}"
+    );
+}
+
+fn passwords() -> RolePasswords {
+    RolePasswords {
+        writer: Password::new("writer secret with 'quote' and \\ backslash").unwrap(),
+        reader: Password::new("reader-Secret-42").unwrap(),
+    }
+}
+
+/// A migrated database with the roles provisioned, and objects outside `mhfz` that the roles
+/// must not reach.
+fn provisioned() -> (TestDatabase, Client, mhfz_store::RoleNames, RolePasswords) {
+    let (mut db, mut admin) = TestDatabase::migrated();
+    let names = db.role_names();
+    let passwords = passwords();
+    provision_roles(&mut admin, &names, &passwords).unwrap();
+    admin
+        .batch_execute(
+            "CREATE SCHEMA other;
+             CREATE TABLE other.secret (v text); INSERT INTO other.secret VALUES ('x');
+             CREATE TABLE public.public_table (v text); INSERT INTO public.public_table VALUES ('x');",
+        )
+        .unwrap();
+    (db, admin, names, passwords)
+}
+
+#[test]
+fn the_writer_writes_rows_and_nothing_else() {
+    let (db, _admin, names, passwords) = provisioned();
+    let mut writer = connect(&db.settings_as(&names.writer, &passwords.writer)).unwrap();
+
+    verify_migrations(&mut writer).unwrap();
+    let mut records = records_of_every_class(2);
+    let outcome = write_batch(&mut writer, &scraped(&records, RUN_ID)).unwrap();
+    assert_eq!(outcome.inserted, 28);
+    records[0].attack += 1;
+    let outcome = write_batch(&mut writer, &scraped(&records, RUN_ID)).unwrap();
+    assert_eq!(outcome.updated, 1);
+    assert_eq!(
+        count(&mut writer, "SELECT count(*) FROM mhfz.long_sword"),
+        2
+    );
+
+    for sql in [
+        "DELETE FROM mhfz.long_sword",
+        "TRUNCATE mhfz.long_sword",
+        "DROP TABLE mhfz.long_sword",
+        "ALTER TABLE mhfz.long_sword ADD COLUMN x int",
+        "CREATE TABLE mhfz.extra (v int)",
+        "CREATE TABLE public.extra (v int)",
+        "CREATE TEMP TABLE extra (v int)",
+        "CREATE SCHEMA extra",
+        "DROP VIEW mhfz.weapons",
+        "INSERT INTO mhfz.schema_migrations (version, name, checksum) VALUES (99, 'x', 'x')",
+        "DELETE FROM mhfz.schema_migrations",
+        "SELECT * FROM other.secret",
+        "SELECT * FROM public.public_table",
+    ] {
+        assert_denied(&mut writer, sql);
+    }
+    assert!(migrate(&mut writer).is_err(), "the writer cannot migrate");
+}
+
+#[test]
+fn the_reader_only_reads() {
+    let (db, mut admin, names, passwords) = provisioned();
+    let records = records_of_every_class(1);
+    write_batch(&mut admin, &scraped(&records, RUN_ID)).unwrap();
+    let mut reader = connect(&db.settings_as(&names.reader, &passwords.reader)).unwrap();
+
+    verify_migrations(&mut reader).unwrap();
+    assert_eq!(count(&mut reader, "SELECT count(*) FROM mhfz.weapons"), 14);
+    assert_eq!(count(&mut reader, "SELECT count(*) FROM mhfz.bow"), 1);
+
+    let error = write_batch(
+        &mut reader,
+        &scraped(&[record(WeaponClass::Bow, 7)], RUN_ID),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Write { source, .. }
+            if source.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE)),
+        "{error:?}"
+    );
+    for sql in [
+        "UPDATE mhfz.bow SET attack = 1",
+        "DELETE FROM mhfz.bow",
+        "CREATE TABLE mhfz.extra (v int)",
+        "CREATE TEMP TABLE extra (v int)",
+        "SELECT * FROM other.secret",
+        "SELECT * FROM public.public_table",
+    ] {
+        assert_denied(&mut reader, sql);
+    }
+}
+
+#[test]
+fn provisioning_again_changes_the_passwords_and_keeps_the_grants() {
+    let (db, mut admin, names, old) = provisioned();
+    let new = RolePasswords {
+        writer: Password::new("a new writer password").unwrap(),
+        reader: Password::new("a new reader password").unwrap(),
+    };
+    provision_roles(&mut admin, &names, &new).unwrap();
+
+    let Err(error) = connect(&db.settings_as(&names.writer, &old.writer)) else {
+        panic!("the old password still works");
+    };
+    assert!(matches!(error, StoreError::Connect { .. }), "{error:?}");
+    let mut writer = connect(&db.settings_as(&names.writer, &new.writer)).unwrap();
+    write_batch(
+        &mut writer,
+        &scraped(&[record(WeaponClass::Hammer, 1)], RUN_ID),
+    )
+    .unwrap();
+    assert_denied(&mut writer, "DELETE FROM mhfz.hammer");
+    let mut reader = connect(&db.settings_as(&names.reader, &new.reader)).unwrap();
+    assert_eq!(count(&mut reader, "SELECT count(*) FROM mhfz.weapons"), 1);
+}
+
+#[test]
+fn the_roles_need_the_migrated_schema_and_valid_names() {
+    let mut db = TestDatabase::create();
+    let mut admin = db.admin();
+    let names = db.role_names();
+    let error = provision_roles(&mut admin, &names, &passwords()).unwrap_err();
+    assert!(
+        matches!(error, StoreError::MigrationPending { .. }),
+        "{error:?}"
+    );
+    let mut bad = names.clone();
+    bad.writer = "Writer; DROP SCHEMA mhfz".into();
+    migrate(&mut admin).unwrap();
+    assert!(matches!(
+        provision_roles(&mut admin, &bad, &passwords()),
+        Err(StoreError::Settings(_))
+    ));
+}
+
+#[test]
+fn passwords_never_appear_in_debug_output_or_errors() {
+    let (db, _admin, names, passwords) = provisioned();
+    let secrets = [
+        "writer secret with 'quote' and \\ backslash",
+        "reader-Secret-42",
+    ];
+    let wrong = Password::new("wrong-password-xyzzy").unwrap();
+    let settings = db.settings_as(&names.writer, &wrong);
+    let Err(error) = connect(&settings) else {
+        panic!("a wrong password was accepted");
+    };
+    let shown = [
+        format!("{error}"),
+        format!("{error:?}"),
+        format!("{settings:?}"),
+        format!("{passwords:?}"),
+        format!("{:?}", db.settings_as(&names.reader, &passwords.reader)),
+    ];
+    for text in &shown {
+        for secret in secrets.iter().chain(&["wrong-password-xyzzy"]) {
+            assert!(!text.contains(secret), "password shown in {text}");
+        }
+    }
+    assert!(
+        shown[0].contains(&names.writer),
+        "the error names the user: {}",
+        shown[0]
+    );
+
+    // The server stores only a SCRAM verifier.
+    let mut admin = db.admin();
+    let stored: String = admin
+        .query_one(
+            "SELECT rolpassword FROM pg_authid WHERE rolname = $1",
+            &[&names.writer],
+        )
+        .unwrap()
+        .get(0);
+    assert!(stored.starts_with("SCRAM-SHA-256$"), "{stored}");
+}
