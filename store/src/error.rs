@@ -52,10 +52,9 @@ pub enum StoreError {
         value: u64,
     },
 
-    #[error("{weapon_id}: cannot serialize {field}: {source}")]
+    #[error("{weapon_id}: cannot serialize the record: {source}")]
     Serialize {
         weapon_id: String,
-        field: &'static str,
         source: serde_json::Error,
     },
 

@@ -1,5 +1,5 @@
 //! A JSON text already serialized in Rust, sent as a `json`/`jsonb` parameter without being
-//! parsed back into a `serde_json::Value` first.
+//! turned into a `serde_json::Value` first. The same text is hashed for change detection.
 
 use bytes::{BufMut, BytesMut};
 use postgres::types::{to_sql_checked, IsNull, ToSql, Type};
