@@ -7,7 +7,7 @@ MHFZ_MIRROR ?= $(CURDIR)/../shared/ferias-site/buki
 # The ten classes the test mirror holds (hunting horn, gunlance, tonfa and magnet spike are absent).
 MIRROR_CLASSES = great_sword,long_sword,sword_and_shield,dual_swords,hammer,lance,switch_axe_f,light_bowgun,heavy_bowgun,bow
 
-.PHONY: demo demo-mirror test lint release bench
+.PHONY: demo demo-mirror test lint release bench stack-test
 
 demo: release
 	scripts/demo --site '$(SITE)' --classes '$(CLASSES)' --reducers $(REDUCERS) --out-dir '$(OUT)'
@@ -17,8 +17,11 @@ demo-mirror: release
 	scripts/serve-mirror '$(MHFZ_MIRROR)' -- \
 	  scripts/demo --site '{url}' --classes '$(MIRROR_CLASSES)' --reducers $(REDUCERS) --out-dir '$(OUT)'
 
+# Tests that need Kafka or PostgreSQL get the real ones: `scripts/stack run` starts the local
+# stack (Kafka KRaft + PostgreSQL on 127.0.0.1), runs the command with its variables, stops it.
 test: lint
-	MHFZ_MIRROR='$(MHFZ_MIRROR)' cargo test --workspace --locked
+	MHFZ_MIRROR='$(MHFZ_MIRROR)' scripts/stack run -- cargo test --workspace --locked
+	stack/test-stack
 	# The main job itself, end to end on the mirror, with the release binaries.
 	out=$$(mktemp -d) && $(MAKE) --no-print-directory demo-mirror OUT="$$out" && rm -rf "$$out"
 
