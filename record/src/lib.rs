@@ -6,12 +6,14 @@
 
 mod attribute;
 mod class;
+mod envelope;
 mod id;
 mod record;
 mod view;
 
 pub use attribute::{Attribute, AttributeCategory, AttributeKind};
 pub use class::{page_file_name, Layout, PageVariant, WeaponClass};
+pub use envelope::Envelope;
 pub use id::WeaponId;
 pub use record::{
     Ammo, AmmoLevel, BowStats, ChargeStage, GunnerStats, HunterRank, Material, Materials,
