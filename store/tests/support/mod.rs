@@ -158,7 +158,7 @@ pub fn scraped<'a>(records: &'a [WeaponRecord], run_id: &'a str) -> Vec<ScrapedR
 /// A valid record of `class` with the layout-specific parts filled in; `n` varies the row id
 /// and the stats.
 pub fn record(class: WeaponClass, n: usize) -> WeaponRecord {
-    let variant = if n % 2 == 0 {
+    let variant = if n.is_multiple_of(2) {
         PageVariant::Base
     } else {
         PageVariant::G
@@ -174,7 +174,7 @@ pub fn record(class: WeaponClass, n: usize) -> WeaponRecord {
         name: format!("{} {n}", class.label()),
         name_notes: vec![],
         level: variant.is_leveled().then_some(1 + (n % 7) as u32),
-        hidden: n % 5 == 0,
+        hidden: n.is_multiple_of(5),
         rarity: 1 + (n % 12) as u8,
         gr_requirement: variant.is_leveled().then_some(1),
         attack: 100 + n as u32,
