@@ -10,13 +10,19 @@ use mhfz_record::WeaponClass;
 
 use super::summary::{EXIT_FATAL, EXIT_OK};
 use super::{
-    scrape, ConsoleObserver, Destination, NdjsonOutput, OutputError, ScrapeError, ScrapeObserver,
-    ScrapeOptions,
+    scrape, ConsoleObserver, Destination, NdjsonOutput, OutputError, RecordSink, ScrapeError,
+    ScrapeObserver, ScrapeOptions,
 };
+use crate::kafka::{
+    create_topics, parse_property, KafkaConnection, KafkaSink, KafkaSinkError, TopicSpec,
+    DEAD_LETTER_SUFFIX, DEFAULT_TOPIC,
+};
+use crate::parse::{PageRef, RejectedRow};
 use crate::site::{
     default_user_agent, FetchOptions, PageCache, Site, SiteError, DEFAULT_MAX_PAGE_BYTES,
     DEFAULT_SITE_URL,
 };
+use mhfz_record::WeaponRecord;
 
 const AFTER_HELP: &str = "\
 Records are written as NDJSON, one weapon record per line. A per-page summary goes to stderr.
@@ -31,6 +37,12 @@ Exit status:
   1  at least one page failed (not found, timed out, too large, no weapon table...);
      the other pages' records are still written
   2  the run could not be done: bad arguments, unreadable class index, output error
+
+With --kafka, records go to the topic instead of stdout (--out still writes a file copy):
+the topic and its dead-letter topic are created first unless --no-create-topics; each
+message is keyed by weapon id and holds a JSON envelope (schema_version, scrape_run_id,
+scraped_at, record). Every delivery is awaited; a record Kafka did not acknowledge makes
+the run exit 2, naming how many and some of their weapon ids.
 
 Requests are spaced by --rate for every host, loopback included: use --rate 0 for a local
 test server. Cached pages live in DIR/<host>[_<port>]/<escaped URL path>.";
@@ -87,6 +99,41 @@ pub struct Args {
     /// No progress bar and no summary table; errors, warnings and rejected rows still print.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Send the records to Kafka at BROKERS (host:port,...) instead of stdout.
+    #[arg(long, value_name = "BROKERS")]
+    pub kafka: Option<String>,
+
+    /// Kafka topic of the records.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_TOPIC, requires = "kafka")]
+    pub topic: String,
+
+    /// Dead-letter topic created beside it, for the consumer [default: <topic>.dlq].
+    #[arg(long, value_name = "NAME", requires = "kafka")]
+    pub dlq_topic: Option<String>,
+
+    /// Partitions of the topics when they are created.
+    #[arg(long, value_name = "N", default_value_t = 3, requires = "kafka",
+          value_parser = clap::value_parser!(i32).range(1..))]
+    pub partitions: i32,
+
+    /// Replication factor of the topics when they are created.
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "kafka",
+          value_parser = clap::value_parser!(i32).range(1..))]
+    pub replication_factor: i32,
+
+    /// The topics exist already: do not create them.
+    #[arg(long, requires = "kafka")]
+    pub no_create_topics: bool,
+
+    /// A librdkafka property for the Kafka clients (repeatable); overrides ours.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_property, requires = "kafka")]
+    pub kafka_option: Vec<(String, String)>,
+
+    /// Bound in seconds on Kafka admin requests (topic creation).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds,
+          requires = "kafka")]
+    pub kafka_timeout: Duration,
 }
 
 /// What stops a run before or after the pages.
@@ -98,6 +145,8 @@ pub enum CliError {
     Scrape(#[from] ScrapeError),
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error(transparent)]
+    Kafka(#[from] KafkaSinkError),
 }
 
 impl CliError {
@@ -143,6 +192,9 @@ pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
 pub fn run(args: &Args) -> Result<u8, CliError> {
     let mut observer = ConsoleObserver::new(args.quiet);
     let mut site = Site::open(&args.site, fetch_options(args, &mut observer))?;
+    if args.kafka.is_some() {
+        return run_to_kafka(args, &mut site, observer);
+    }
     let (destination, rejects) = match &args.out {
         Some(out) => {
             let default_rejects = PathBuf::from(format!("{}.rejects.ndjson", out.display()));
@@ -166,6 +218,87 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         let _ = summary.write_table(&mut stderr);
     }
     Ok(summary.exit_code())
+}
+
+/// `--kafka`: the records go to Kafka, and to the `--out` file if one is named.
+fn run_to_kafka(
+    args: &Args,
+    site: &mut Site,
+    mut observer: ConsoleObserver,
+) -> Result<u8, CliError> {
+    let connection = KafkaConnection {
+        brokers: args.kafka.clone().unwrap_or_default(),
+        properties: args.kafka_option.clone(),
+        request_timeout: args.kafka_timeout,
+    };
+    if !args.no_create_topics {
+        let dead_letter = args
+            .dlq_topic
+            .clone()
+            .unwrap_or_else(|| format!("{}{DEAD_LETTER_SUFFIX}", args.topic));
+        let spec = |name: &str| TopicSpec {
+            name: name.to_string(),
+            partitions: args.partitions,
+            replication_factor: args.replication_factor,
+        };
+        create_topics(&connection, &[spec(&args.topic), spec(&dead_letter)])?;
+    }
+    let mut kafka = KafkaSink::new(&connection, &args.topic)?;
+    let mut copy = match &args.out {
+        Some(out) => Some(NdjsonOutput::new(
+            Destination::File(out.clone()),
+            Some(
+                &args
+                    .rejects
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from(format!("{}.rejects.ndjson", out.display()))),
+            ),
+        )?),
+        None => None,
+    };
+    let options = ScrapeOptions {
+        classes: args.classes.clone(),
+    };
+    let scraped = scrape(
+        site,
+        &options,
+        &mut Both(&mut kafka, copy.as_mut()),
+        &mut observer,
+    );
+    observer.finish();
+    let summary = scraped?;
+    let delivered = kafka.finish()?;
+    if let Some(copy) = copy {
+        copy.finish()?;
+    }
+    if !args.quiet {
+        let mut stderr = io::stderr().lock();
+        let _ = summary.write_table(&mut stderr);
+        let _ = writeln!(
+            stderr,
+            "{} records acknowledged by Kafka topic {} at {} (scrape run {})",
+            delivered.acknowledged, delivered.topic, connection.brokers, delivered.scrape_run_id
+        );
+    }
+    Ok(summary.exit_code())
+}
+
+/// Hands each page to the Kafka sink and to the optional file copy.
+struct Both<'a>(&'a mut KafkaSink, Option<&'a mut NdjsonOutput>);
+
+impl RecordSink for Both<'_> {
+    fn write_page(
+        &mut self,
+        page: &PageRef,
+        records: &[WeaponRecord],
+        rejects: &[RejectedRow],
+    ) -> Result<(), OutputError> {
+        self.0.write_page(page, records, rejects)?;
+        match &mut self.1 {
+            Some(copy) => copy.write_page(page, records, rejects),
+            None => Ok(()),
+        }
+    }
 }
 
 fn fetch_options(args: &Args, observer: &mut ConsoleObserver) -> FetchOptions {

@@ -1,0 +1,270 @@
+//! `mhfz-scraper --kafka` against the real broker of the local stack
+//! (`scripts/stack run -- cargo test -p mhfz-ingest --test kafka_producer`).
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mhfz_record::{Envelope, WeaponRecord, SCHEMA_VERSION};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+use util::*;
+
+/// A broker nothing listens on.
+const UNREACHABLE: &str = "127.0.0.1:1";
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn bootstrap() -> String {
+    std::env::var("MHFZ_KAFKA_BOOTSTRAP").unwrap_or_else(|_| {
+        panic!("MHFZ_KAFKA_BOOTSTRAP is not set: run via scripts/stack run -- cargo test")
+    })
+}
+
+/// A topic name no other test (or earlier run) uses.
+fn fresh_topic(purpose: &str) -> String {
+    format!("test_{purpose}_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// The small long-sword site of the harness: 7 records.
+fn long_sword_site(root: &Path) -> (Vec<OsString>, usize) {
+    let expected = write_long_sword_site(root).iter().map(|(_, n)| n).sum();
+    let args = vec![
+        "--site".into(),
+        root.join("buki").into(),
+        "--no-cache".into(),
+        "--rate".into(),
+        "0".into(),
+    ];
+    (args, expected)
+}
+
+fn scrape_to_kafka(site: &[OsString], brokers: &str, more: &[&str]) -> std::process::Output {
+    let mut args = site.to_vec();
+    args.extend(["--kafka".into(), brokers.into()]);
+    args.extend(more.iter().map(OsString::from));
+    run_scraper(&args)
+}
+
+fn consumer(brokers: &str) -> BaseConsumer {
+    ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", fresh_topic("reader"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("a Kafka consumer")
+}
+
+fn partition_count(consumer: &BaseConsumer, topic: &str) -> usize {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), TIMEOUT)
+        .expect("topic metadata");
+    let topic = &metadata.topics()[0];
+    assert!(topic.error().is_none(), "{:?}", topic.error());
+    topic.partitions().len()
+}
+
+/// Messages in `topic`, from the partitions' watermarks.
+fn message_count(consumer: &BaseConsumer, topic: &str) -> i64 {
+    (0..partition_count(consumer, topic) as i32)
+        .map(|partition| {
+            let (low, high) = consumer
+                .fetch_watermarks(topic, partition, TIMEOUT)
+                .expect("watermarks");
+            high - low
+        })
+        .sum()
+}
+
+/// Every message of `topic` from the beginning: key and value.
+fn read_all(consumer: &BaseConsumer, topic: &str) -> Vec<(String, Vec<u8>)> {
+    let expected = message_count(consumer, topic) as usize;
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..partition_count(consumer, topic) as i32 {
+        assignment
+            .add_partition_offset(topic, partition, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).expect("assign the partitions");
+    let deadline = Instant::now() + TIMEOUT;
+    let mut messages = Vec::new();
+    while messages.len() < expected {
+        assert!(
+            Instant::now() < deadline,
+            "read {} of {expected} messages of {topic}",
+            messages.len()
+        );
+        if let Some(message) = consumer.poll(Duration::from_millis(200)) {
+            let message = message.expect("a message");
+            let key = std::str::from_utf8(message.key().expect("a key")).expect("a UTF-8 key");
+            messages.push((
+                key.to_string(),
+                message.payload().unwrap_or_default().to_vec(),
+            ));
+        }
+    }
+    messages
+}
+
+#[test]
+fn every_record_arrives_keyed_by_weapon_id_in_an_explicitly_created_topic() {
+    let brokers = bootstrap();
+    let root = tempfile::tempdir().unwrap();
+    let (site, expected) = long_sword_site(root.path());
+    let topic = fresh_topic("weapon_data");
+    let copy = root.path().join("records.ndjson");
+    let copy_arg = copy.display().to_string();
+    let output = scrape_to_kafka(
+        &site,
+        &brokers,
+        &["--topic", &topic, "--partitions", "4", "--out", &copy_arg],
+    );
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(output.stdout.is_empty(), "records went to stdout too");
+    assert!(
+        stderr.contains(&format!(
+            "{expected} records acknowledged by Kafka topic {topic}"
+        )),
+        "{stderr}"
+    );
+
+    let consumer = consumer(&brokers);
+    assert_eq!(partition_count(&consumer, &topic), 4);
+    assert_eq!(partition_count(&consumer, &format!("{topic}.dlq")), 4);
+    assert_eq!(message_count(&consumer, &topic), expected as i64);
+
+    let mut runs = BTreeMap::new();
+    let mut received = BTreeMap::new();
+    for (key, value) in read_all(&consumer, &topic) {
+        let envelope: Envelope<'static, WeaponRecord> =
+            serde_json::from_slice(&value).expect("the value is an envelope of a weapon record");
+        assert_eq!(key, envelope.record.weapon_id.as_str());
+        assert_eq!(envelope.schema_version, SCHEMA_VERSION);
+        humantime::parse_rfc3339(&envelope.scraped_at)
+            .unwrap_or_else(|e| panic!("scraped_at {:?}: {e}", envelope.scraped_at));
+        *runs.entry(envelope.scrape_run_id.into_owned()).or_insert(0) += 1;
+        assert!(
+            received.insert(key.clone(), envelope.record).is_none(),
+            "{key} arrived twice"
+        );
+    }
+    assert_eq!(runs.len(), 1, "one scrape run id per run: {runs:?}");
+    assert!(
+        stderr.contains(runs.keys().next().unwrap()),
+        "the run id is reported: {stderr}"
+    );
+
+    // The --out copy holds the same records.
+    let copied: BTreeMap<String, WeaponRecord> = ndjson(&std::fs::read(&copy).unwrap())
+        .into_iter()
+        .map(|value| {
+            let record: WeaponRecord = serde_json::from_value(value).unwrap();
+            (record.weapon_id.to_string(), record)
+        })
+        .collect();
+    assert_eq!(received, copied);
+    assert_eq!(
+        received["long_sword:base:l0001"].attack,
+        480,
+        "{:?}",
+        received.keys()
+    );
+
+    // A second run finds the topics there and appends under a new run id.
+    let again = scrape_to_kafka(&site, &brokers, &["--topic", &topic, "--quiet"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr_of(&again));
+    assert_eq!(message_count(&consumer, &topic), 2 * expected as i64);
+}
+
+#[test]
+fn records_the_broker_does_not_acknowledge_fail_the_run_with_their_count() {
+    let root = tempfile::tempdir().unwrap();
+    let (site, expected) = long_sword_site(root.path());
+    let started = Instant::now();
+    let output = scrape_to_kafka(
+        &site,
+        UNREACHABLE,
+        &[
+            "--no-create-topics",
+            "--kafka-option",
+            "message.timeout.ms=2000",
+        ],
+    );
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{expected} of {expected} records were not acknowledged by Kafka topic \"weapon_data\""
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("long_sword:"), "names weapon ids: {stderr}");
+    assert!(started.elapsed() < TIMEOUT, "took {:?}", started.elapsed());
+}
+
+#[test]
+fn producing_to_a_topic_nobody_created_fails_instead_of_creating_it() {
+    let brokers = bootstrap();
+    let root = tempfile::tempdir().unwrap();
+    let (site, expected) = long_sword_site(root.path());
+    let topic = fresh_topic("uncreated");
+    let output = scrape_to_kafka(
+        &site,
+        &brokers,
+        &[
+            "--topic",
+            &topic,
+            "--no-create-topics",
+            "--kafka-option",
+            "message.timeout.ms=3000",
+        ],
+    );
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{expected} of {expected} records were not acknowledged"
+        )),
+        "{stderr}"
+    );
+    let metadata = consumer(&brokers)
+        .fetch_metadata(Some(&topic), TIMEOUT)
+        .expect("metadata");
+    assert!(
+        metadata.topics()[0].error().is_some(),
+        "{topic} exists after all"
+    );
+}
+
+#[test]
+fn topic_creation_on_an_unreachable_broker_fails_clearly() {
+    let root = tempfile::tempdir().unwrap();
+    let (site, _) = long_sword_site(root.path());
+    let output = scrape_to_kafka(&site, UNREACHABLE, &["--kafka-timeout", "2"]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot create Kafka topic") && stderr.contains(UNREACHABLE),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn kafka_options_need_kafka() {
+    for args in [
+        &["--topic", "t"][..],
+        &["--partitions", "2"],
+        &["--no-create-topics"],
+    ] {
+        let output = run_scraper(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(stderr_of(&output).contains("--kafka"), "{args:?}");
+    }
+    let output = run_scraper(&["--kafka", "x:1", "--partitions", "0"]);
+    assert_eq!(output.status.code(), Some(2));
+}
