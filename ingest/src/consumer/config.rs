@@ -1,0 +1,98 @@
+//! The consumer's settings, checked before any client is built.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::consumer::ConsumerError;
+
+/// Everything [`crate::consumer::run`] needs besides the database settings.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// `host:port[,host:port...]`.
+    pub brokers: String,
+    pub topic: String,
+    pub group: String,
+    pub dead_letter_topic: String,
+    /// Most messages in one database transaction.
+    pub batch_size: usize,
+    /// Longest wait for a batch to fill before writing what has arrived.
+    pub batch_timeout: Duration,
+    /// `Some(idle)`: stop once partitions are assigned, the lag is 0 and no message arrived
+    /// for `idle` (batch use). `None`: run until SIGTERM or SIGINT.
+    pub until_idle: Option<Duration>,
+    /// Where to serve `/metrics`; `None`: no endpoint.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Attempts at writing a batch when the database fails transiently.
+    pub write_attempts: u32,
+}
+
+impl ConsumerConfig {
+    /// Checks the settings against each other; returns the first problem found.
+    pub fn validate(&self) -> Result<(), ConsumerError> {
+        let problem = if self.brokers.trim().is_empty() {
+            Some("no broker given".to_string())
+        } else if self.topic.is_empty() {
+            Some("the topic name is empty".to_string())
+        } else if self.group.is_empty() {
+            Some("the consumer group name is empty".to_string())
+        } else if self.dead_letter_topic.is_empty() {
+            Some("the dead-letter topic name is empty".to_string())
+        } else if self.dead_letter_topic == self.topic {
+            Some(format!(
+                "the dead-letter topic must differ from the topic {:?}",
+                self.topic
+            ))
+        } else if self.batch_size == 0 {
+            Some("the batch size must be at least 1".to_string())
+        } else if self.batch_timeout.is_zero() {
+            Some("the batch timeout must be positive".to_string())
+        } else if self.until_idle.is_some_and(|idle| idle.is_zero()) {
+            Some("the idle time must be positive".to_string())
+        } else if self.write_attempts == 0 {
+            Some("at least one write attempt is needed".to_string())
+        } else {
+            None
+        };
+        match problem {
+            Some(problem) => Err(ConsumerError::Config(problem)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> ConsumerConfig {
+        ConsumerConfig {
+            brokers: "127.0.0.1:9092".into(),
+            topic: "weapon_data".into(),
+            group: "mhfz-consumer".into(),
+            dead_letter_topic: "weapon_data.dlq".into(),
+            batch_size: 5000,
+            batch_timeout: Duration::from_millis(500),
+            until_idle: None,
+            metrics_addr: None,
+            write_attempts: 5,
+        }
+    }
+
+    #[test]
+    fn a_valid_config_passes_and_each_bad_setting_is_named() {
+        assert!(valid().validate().is_ok());
+        type Break = fn(&mut ConsumerConfig);
+        let cases: [(Break, &str); 4] = [
+            (|c| c.batch_size = 0, "batch size"),
+            (|c| c.dead_letter_topic = c.topic.clone(), "must differ"),
+            (|c| c.brokers = " ".into(), "no broker"),
+            (|c| c.until_idle = Some(Duration::ZERO), "idle time"),
+        ];
+        for (break_it, expected) in cases {
+            let mut config = valid();
+            break_it(&mut config);
+            let error = config.validate().unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+        }
+    }
+}

@@ -1,0 +1,343 @@
+//! The loop: poll a batch (size and time bounded), dead-letter what cannot be stored, write
+//! the rest in one transaction, wait for the dead letters' acknowledgements, then commit the
+//! offsets — in that order, so that a crash anywhere re-delivers instead of losing.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mhfz_store::{ConnectionSettings, ScrapedRecord};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::consumer::dead_letter::{DeadLetter, DeadLetterProducer, Source};
+use crate::consumer::decode::{decode, Decoded};
+use crate::consumer::metrics::Metrics;
+use crate::consumer::store::Store;
+use crate::consumer::{ConsumerConfig, ConsumerError};
+
+/// Longest single wait in `poll`, so that a shutdown request is noticed quickly.
+const POLL_SLICE: Duration = Duration::from_millis(100);
+const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
+/// Timeout of the broker requests behind the lag gauge.
+const WATERMARK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the lag gauge is refreshed while messages flow.
+const LAG_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Totals of one run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunSummary {
+    pub messages: u64,
+    pub batches: u64,
+    pub rows_written: u64,
+    pub rows_unchanged: u64,
+    pub dead_letters: u64,
+}
+
+type PartitionKey = (String, i32);
+
+/// A message that decoded into a valid record, kept raw in case the database refuses it.
+struct Accepted {
+    decoded: Decoded,
+    source: Source,
+    key: Option<Vec<u8>>,
+    value: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Batch {
+    accepted: Vec<Accepted>,
+    /// Next offset to consume, per partition, covering valid and dead-lettered messages.
+    next_offsets: BTreeMap<PartitionKey, i64>,
+    messages: u64,
+    dead_letters: u64,
+}
+
+/// Consumes until `shutdown` is set (then finishes the current batch) or, with
+/// `until_idle`, until there is nothing left to consume.
+///
+/// `extra_kafka` are librdkafka settings applied last (`session.timeout.ms`, ...); the ones
+/// this loop relies on (`enable.auto.commit`, `enable.auto.offset.store`) cannot be overridden.
+pub fn run(
+    config: &ConsumerConfig,
+    database: ConnectionSettings,
+    extra_kafka: &[(String, String)],
+    metrics: &Metrics,
+    shutdown: &Arc<AtomicBool>,
+) -> Result<RunSummary, ConsumerError> {
+    config.validate()?;
+    let mut store = Store::open(database, config.write_attempts)?;
+    let mut dead_letters = DeadLetterProducer::new(&config.brokers, &config.dead_letter_topic)?;
+    let consumer = build_consumer(config, extra_kafka)?;
+    for topic in [&config.topic, &config.dead_letter_topic] {
+        check_topic_exists(&consumer, topic)?;
+    }
+    consumer
+        .subscribe(&[&config.topic])
+        .map_err(ConsumerError::kafka("subscribing"))?;
+
+    let mut summary = RunSummary::default();
+    let mut committed: BTreeMap<PartitionKey, i64> = BTreeMap::new();
+    let mut last_activity: Option<Instant> = None;
+    let mut lag_measured_at: Option<Instant> = None;
+    loop {
+        let batch = poll_batch(&consumer, config, &mut dead_letters, metrics, shutdown)?;
+        if batch.messages > 0 {
+            last_activity = Some(Instant::now());
+            write_and_commit(
+                &consumer,
+                batch,
+                &mut store,
+                &mut dead_letters,
+                &mut committed,
+                metrics,
+                &mut summary,
+            )?;
+        }
+        if shutdown.load(Ordering::Relaxed) {
+            eprintln!("mhfz-consumer: stopping on request; the last batch is committed");
+            break;
+        }
+        let assigned = !assignment(&consumer)?.is_empty();
+        if assigned && last_activity.is_none() {
+            // Idle time counts from the assignment, not from the start.
+            last_activity = Some(Instant::now());
+        }
+        let idle_long_enough = match (config.until_idle, last_activity) {
+            (Some(idle), Some(since)) => since.elapsed() >= idle,
+            _ => false,
+        };
+        if idle_long_enough || lag_measured_at.is_none_or(|at| at.elapsed() >= LAG_INTERVAL) {
+            let lag = measure_lag(&consumer, &committed)?;
+            let total: i64 = lag.values().sum();
+            metrics.set_lag(lag);
+            lag_measured_at = Some(Instant::now());
+            if idle_long_enough && assigned && total == 0 {
+                break;
+            }
+        }
+    }
+    Ok(summary)
+}
+
+fn build_consumer(
+    config: &ConsumerConfig,
+    extra_kafka: &[(String, String)],
+) -> Result<BaseConsumer, ConsumerError> {
+    let mut client = ClientConfig::new();
+    client
+        .set("bootstrap.servers", &config.brokers)
+        .set("group.id", &config.group)
+        // A new group starts at the beginning: every record still in the topic is stored.
+        .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "false");
+    for (key, value) in extra_kafka {
+        client.set(key, value);
+    }
+    client
+        // Offsets are committed by hand, only after the database commit.
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .create()
+        .map_err(ConsumerError::kafka("creating the consumer"))
+}
+
+/// The broker never creates topics on first use: a missing one is a setup mistake to report
+/// at once, not something to wait for.
+fn check_topic_exists(consumer: &BaseConsumer, topic: &str) -> Result<(), ConsumerError> {
+    let metadata = consumer
+        .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+        .map_err(ConsumerError::kafka("reading topic metadata"))?;
+    let missing = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic)
+        .is_none_or(|t| t.error().is_some() || t.partitions().is_empty());
+    if missing {
+        return Err(ConsumerError::Config(format!(
+            "topic {topic:?} does not exist; create it first (mhfz-scraper --kafka creates it)"
+        )));
+    }
+    Ok(())
+}
+
+/// Polls until the batch is full, its time is up, or a shutdown is requested. Invalid
+/// messages are dead-lettered on the way (their acknowledgement is awaited before the commit).
+fn poll_batch(
+    consumer: &BaseConsumer,
+    config: &ConsumerConfig,
+    dead_letters: &mut DeadLetterProducer,
+    metrics: &Metrics,
+    shutdown: &AtomicBool,
+) -> Result<Batch, ConsumerError> {
+    let mut batch = Batch::default();
+    let deadline = Instant::now() + config.batch_timeout;
+    while batch.accepted.len() < config.batch_size && !shutdown.load(Ordering::Relaxed) {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            break;
+        }
+        let message = match consumer.poll(remaining.min(POLL_SLICE)) {
+            None => continue,
+            Some(Ok(message)) => message,
+            Some(Err(error)) => {
+                // librdkafka reconnects by itself; these are reports, not failures.
+                eprintln!("mhfz-consumer: Kafka: {error}");
+                continue;
+            }
+        };
+        let source = Source {
+            topic: message.topic().to_string(),
+            partition: message.partition(),
+            offset: message.offset(),
+        };
+        batch.messages += 1;
+        metrics.add_messages(1);
+        batch
+            .next_offsets
+            .insert((source.topic.clone(), source.partition), source.offset + 1);
+        match decode(message.key(), message.payload()) {
+            Ok(decoded) => batch.accepted.push(Accepted {
+                decoded,
+                source,
+                key: message.key().map(<[u8]>::to_vec),
+                value: message.payload().unwrap_or_default().to_vec(),
+            }),
+            Err(error) => {
+                dead_letters.send(&DeadLetter {
+                    source: &source,
+                    key: message.key(),
+                    value: message.payload(),
+                    kind: error.kind(),
+                    error: error.to_string(),
+                })?;
+                batch.dead_letters += 1;
+            }
+        }
+    }
+    Ok(batch)
+}
+
+fn write_and_commit(
+    consumer: &BaseConsumer,
+    batch: Batch,
+    store: &mut Store,
+    dead_letters: &mut DeadLetterProducer,
+    committed: &mut BTreeMap<PartitionKey, i64>,
+    metrics: &Metrics,
+    summary: &mut RunSummary,
+) -> Result<(), ConsumerError> {
+    let started = Instant::now();
+    let records: Vec<ScrapedRecord<'_>> = batch
+        .accepted
+        .iter()
+        .map(|accepted| accepted.decoded.as_scraped())
+        .collect();
+    let written = if records.is_empty() {
+        Default::default()
+    } else {
+        store.write(&records)?
+    };
+    let mut dead_lettered = batch.dead_letters;
+    for (index, error) in &written.rejected {
+        let accepted = &batch.accepted[*index];
+        dead_letters.send(&DeadLetter {
+            source: &accepted.source,
+            key: accepted.key.as_deref(),
+            value: Some(&accepted.value),
+            kind: "row_rejected",
+            error: error.to_string(),
+        })?;
+        dead_lettered += 1;
+    }
+    dead_letters.acknowledge()?;
+
+    let mut offsets = TopicPartitionList::new();
+    for ((topic, partition), next) in &batch.next_offsets {
+        offsets
+            .add_partition_offset(topic, *partition, Offset::Offset(*next))
+            .map_err(ConsumerError::kafka("listing offsets to commit"))?;
+    }
+    match consumer.commit(&offsets, CommitMode::Sync) {
+        Ok(()) => committed.extend(batch.next_offsets),
+        // The rows are stored: the messages come again after a rebalance or restart and are
+        // written again as unchanged rows. Nothing is lost by going on.
+        Err(error) => eprintln!(
+            "mhfz-consumer: committing offsets failed (they will be re-consumed): {error}"
+        ),
+    }
+
+    let outcome = written.outcome;
+    let rows_written = outcome.inserted + outcome.updated;
+    let rows_unchanged = outcome.unchanged + outcome.superseded;
+    metrics.add_rows(rows_written, rows_unchanged);
+    metrics.add_dead_letters(dead_lettered);
+    metrics.observe_batch(started.elapsed());
+    summary.messages += batch.messages;
+    summary.batches += 1;
+    summary.rows_written += rows_written;
+    summary.rows_unchanged += rows_unchanged;
+    summary.dead_letters += dead_lettered;
+    Ok(())
+}
+
+fn assignment(consumer: &BaseConsumer) -> Result<Vec<PartitionKey>, ConsumerError> {
+    let assignment = consumer
+        .assignment()
+        .map_err(ConsumerError::kafka("reading the assignment"))?;
+    Ok(assignment
+        .elements()
+        .iter()
+        .map(|element| (element.topic().to_string(), element.partition()))
+        .collect())
+}
+
+/// Messages between each assigned partition's committed offset and its high watermark. A
+/// partition this run has not committed yet is measured from the group's committed offset,
+/// or from its low watermark when the group has none.
+fn measure_lag(
+    consumer: &BaseConsumer,
+    committed: &BTreeMap<PartitionKey, i64>,
+) -> Result<BTreeMap<PartitionKey, i64>, ConsumerError> {
+    let assigned = assignment(consumer)?;
+    let mut group_committed: Option<BTreeMap<PartitionKey, i64>> = None;
+    let mut lag = BTreeMap::new();
+    for key in assigned {
+        let (low, high) = consumer
+            .fetch_watermarks(&key.0, key.1, WATERMARK_TIMEOUT)
+            .map_err(ConsumerError::kafka("fetching watermarks"))?;
+        let position = match committed.get(&key) {
+            Some(offset) => Some(*offset),
+            None => {
+                if group_committed.is_none() {
+                    group_committed = Some(committed_offsets(consumer)?);
+                }
+                group_committed.as_ref().and_then(|c| c.get(&key).copied())
+            }
+        };
+        let position = position.unwrap_or(low).max(low);
+        lag.insert(key, (high - position).max(0));
+    }
+    Ok(lag)
+}
+
+fn committed_offsets(
+    consumer: &BaseConsumer,
+) -> Result<BTreeMap<PartitionKey, i64>, ConsumerError> {
+    let list = consumer
+        .committed(WATERMARK_TIMEOUT)
+        .map_err(ConsumerError::kafka("reading committed offsets"))?;
+    Ok(list
+        .elements()
+        .iter()
+        .filter_map(|element| match element.offset() {
+            Offset::Offset(offset) => {
+                Some(((element.topic().to_string(), element.partition()), offset))
+            }
+            _ => None,
+        })
+        .collect())
+}

@@ -1,0 +1,314 @@
+//! Harness of the consumer tests: the real broker and PostgreSQL of the project's service
+//! stack, a fresh database, topics and consumer group per test, and the `mhfz-consumer`
+//! binary run as the least-privilege writer role.
+#![allow(dead_code)] // Each test uses a different part.
+
+// The store's harness: fresh databases and weapon records built in code.
+#[path = "../../../store/tests/support/mod.rs"]
+mod store_support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use mhfz_ingest::kafka::{create_topics, KafkaConnection, TopicSpec};
+use mhfz_record::{Envelope, WeaponRecord};
+use mhfz_store::{provision_roles, Password, RolePasswords};
+use postgres::Client;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::ClientContext;
+use tempfile::TempDir;
+
+pub use store_support::{count, record, records_of_every_class, TestDatabase};
+
+pub const SCRAPED_AT: &str = "2026-11-28T02:04:31.123Z";
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: these tests need the project's Kafka and PostgreSQL; run them \
+             via `scripts/stack run -- cargo test`"
+        )
+    })
+}
+
+fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    format!(
+        "{prefix}_{}_{nanos}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The JSON value the producer sends for `record`.
+pub fn envelope(record: &WeaponRecord, run_id: &str) -> Vec<u8> {
+    serde_json::to_vec(&Envelope::new(run_id, SCRAPED_AT, record)).unwrap()
+}
+
+/// A message: key and value.
+pub type KeyedMessage = (Option<Vec<u8>>, Vec<u8>);
+
+/// Messages keyed by weapon id, as the scraper sends them.
+pub fn keyed(records: &[WeaponRecord], run_id: &str) -> Vec<KeyedMessage> {
+    records
+        .iter()
+        .map(|r| {
+            (
+                Some(r.weapon_id.as_str().as_bytes().to_vec()),
+                envelope(r, run_id),
+            )
+        })
+        .collect()
+}
+
+/// A dead letter as read back from the topic.
+#[derive(Debug)]
+pub struct Received {
+    pub key: Option<Vec<u8>>,
+    pub value: Vec<u8>,
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Default)]
+struct FailedDeliveries(AtomicU64);
+impl ClientContext for FailedDeliveries {}
+impl ProducerContext for FailedDeliveries {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if result.is_err() {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One test's world: a migrated database with a writer role, a topic, a dead-letter topic and
+/// a consumer group, all unique to the test.
+pub struct Fixture {
+    pub db: TestDatabase,
+    pub admin: Client,
+    pub brokers: String,
+    pub topic: String,
+    pub dlq_topic: String,
+    pub group: String,
+    writer_url: String,
+    dir: TempDir,
+}
+
+impl Fixture {
+    /// Migrates with `mhfz-consumer migrate` (as the administrator), provisions the writer.
+    pub fn new(partitions: i32) -> Fixture {
+        let brokers = env("MHFZ_KAFKA_BOOTSTRAP");
+        let (host, port) = (env("MHFZ_PG_HOST"), env("MHFZ_PG_PORT"));
+        let admin_user = env("MHFZ_PG_ADMIN_USER");
+        let admin_password_file = env("MHFZ_PG_ADMIN_PASSWORD_FILE");
+        let mut db = TestDatabase::create();
+        let dir = tempfile::tempdir().unwrap();
+
+        let output = Command::new(env!("CARGO_BIN_EXE_mhfz-consumer"))
+            .arg("migrate")
+            .env(
+                "MHFZ_PG_URL",
+                format!("postgres://{admin_user}@{host}:{port}/{}", db.name),
+            )
+            .env("MHFZ_PG_PASSWORD_FILE", &admin_password_file)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "migrate: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+
+        let mut admin = db.admin();
+        let names = db.role_names();
+        let writer_password = unique("pw");
+        let passwords = RolePasswords {
+            writer: Password::new(writer_password.clone()).unwrap(),
+            reader: Password::new(unique("pw")).unwrap(),
+        };
+        provision_roles(&mut admin, &names, &passwords).unwrap();
+        std::fs::write(
+            dir.path().join("writer-password"),
+            format!("{writer_password}\n"),
+        )
+        .unwrap();
+
+        let topic = unique("weapons");
+        let dlq_topic = format!("{topic}.dlq");
+        let connection = KafkaConnection {
+            brokers: brokers.clone(),
+            properties: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+        };
+        let spec = |name: &str, partitions| TopicSpec {
+            name: name.to_string(),
+            partitions,
+            replication_factor: 1,
+        };
+        create_topics(
+            &connection,
+            &[spec(&topic, partitions), spec(&dlq_topic, 1)],
+        )
+        .unwrap();
+        Fixture {
+            writer_url: format!("postgres://{}@{host}:{port}/{}", names.writer, db.name),
+            db,
+            admin,
+            brokers,
+            group: unique("group"),
+            topic,
+            dlq_topic,
+            dir,
+        }
+    }
+
+    fn password_file(&self) -> PathBuf {
+        self.dir.path().join("writer-password")
+    }
+
+    /// `mhfz-consumer` on this fixture's topics and database, as the writer role, without
+    /// metrics endpoint; `args` come last (they may override).
+    pub fn consumer(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mhfz-consumer"));
+        command
+            .args(["--brokers", &self.brokers, "--topic", &self.topic])
+            .args(["--dlq-topic", &self.dlq_topic, "--group", &self.group])
+            .args(["--metrics-addr", "off", "--batch-timeout-ms", "200"])
+            // A killed consumer's partitions are handed over after this long.
+            .args(["--kafka-option", "session.timeout.ms=6000"])
+            .args(args)
+            .env("MHFZ_PG_URL", &self.writer_url)
+            .env("MHFZ_PG_PASSWORD_FILE", self.password_file());
+        command
+    }
+
+    /// Runs the consumer with `--until-idle` and returns its stderr; panics unless it exits 0.
+    pub fn consume_until_idle(&self, args: &[&str]) -> String {
+        let started = Instant::now();
+        let output: Output = self
+            .consumer(&["--until-idle", "--idle-ms", "1500"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "mhfz-consumer failed: {stderr}");
+        eprintln!("consumer run took {:?}:\n{stderr}", started.elapsed());
+        stderr
+    }
+
+    /// Produces `messages` to the topic and waits until every one is acknowledged.
+    pub fn produce(&self, messages: &[KeyedMessage]) {
+        let producer: BaseProducer<FailedDeliveries> = ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .set("enable.idempotence", "true")
+            .create_with_context(FailedDeliveries::default())
+            .unwrap();
+        for (key, value) in messages {
+            let mut record: BaseRecord<'_, [u8], [u8]> =
+                BaseRecord::to(&self.topic).payload(value.as_slice());
+            if let Some(key) = key {
+                record = record.key(key.as_slice());
+            }
+            while let Err((error, returned)) = producer.send(record) {
+                assert!(
+                    error.to_string().contains("Queue full"),
+                    "producing a test message: {error}"
+                );
+                record = returned;
+                producer.poll(Duration::from_millis(50));
+            }
+        }
+        producer.flush(Duration::from_secs(60)).unwrap();
+        assert_eq!(
+            producer.context().0.load(Ordering::Relaxed),
+            0,
+            "undelivered test messages"
+        );
+    }
+
+    /// Reads the dead-letter topic from the start until `expected` messages came, or fails
+    /// after 30 s; then makes sure no further one comes within a second.
+    pub fn dead_letters(&self, expected: usize) -> Vec<Received> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &self.brokers)
+            .set("group.id", unique("dlq_reader"))
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        consumer.subscribe(&[&self.dlq_topic]).unwrap();
+        let mut received = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut quiet_until: Option<Instant> = None;
+        while Instant::now() < deadline && quiet_until.is_none_or(|t| Instant::now() < t) {
+            let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+                continue;
+            };
+            let message = message.unwrap();
+            let headers = message
+                .headers()
+                .map(|headers| {
+                    headers
+                        .iter()
+                        .map(|h| {
+                            let value = h.value.map(|v| String::from_utf8_lossy(v).into_owned());
+                            (h.key.to_string(), value.unwrap_or_default())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            received.push(Received {
+                key: message.key().map(<[u8]>::to_vec),
+                value: message.payload().unwrap_or_default().to_vec(),
+                headers,
+            });
+            if received.len() == expected {
+                quiet_until = Some(Instant::now() + Duration::from_secs(1));
+            }
+        }
+        assert_eq!(received.len(), expected, "dead letters: {received:#?}");
+        received
+    }
+
+    pub fn rows(&mut self) -> i64 {
+        count(&mut self.admin, "SELECT count(*) FROM mhfz.weapons")
+    }
+
+    pub fn distinct_ids(&mut self) -> i64 {
+        count(
+            &mut self.admin,
+            "SELECT count(DISTINCT weapon_id) FROM mhfz.weapons",
+        )
+    }
+}
+
+/// The count the consumer reports in its summary line, e.g. `rows written` → 42.
+pub fn summary_count(stderr: &str, what: &str) -> u64 {
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|line| line.contains(" messages in "))
+        .unwrap_or_else(|| panic!("no summary line in: {stderr}"));
+    // "N messages in B batches: W rows written, U unchanged, D dead-lettered"
+    let words: Vec<&str> = line
+        .split([' ', ',', ':'])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let position = words
+        .iter()
+        .position(|w| what.split(' ').next() == Some(*w))
+        .unwrap_or_else(|| panic!("{what} not in {line}"));
+    words[position - 1]
+        .parse()
+        .unwrap_or_else(|_| panic!("{what} in {line}"))
+}
