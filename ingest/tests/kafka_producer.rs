@@ -267,4 +267,11 @@ fn kafka_options_need_kafka() {
     }
     let output = run_scraper(&["--kafka", "x:1", "--partitions", "0"]);
     assert_eq!(output.status.code(), Some(2));
+    let output = run_scraper(&["--kafka", "x:1", "--rejects", "rejects.ndjson"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("--rejects with --kafka needs --out"),
+        "{}",
+        stderr_of(&output)
+    );
 }

@@ -166,7 +166,7 @@ pub fn main() -> u8 {
 }
 
 pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
-    let args = match Args::try_parse_from(args) {
+    let args = match Args::try_parse_from(args).and_then(check_combinations) {
         Ok(args) => args,
         Err(error) => {
             let _ = error.print();
@@ -186,6 +186,18 @@ pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
             EXIT_FATAL
         }
     }
+}
+
+/// What clap's declarations cannot say.
+fn check_combinations(args: Args) -> Result<Args, clap::Error> {
+    if args.kafka.is_some() && args.rejects.is_some() && args.out.is_none() {
+        // Rejected rows go to a file beside the --out copy; Kafka only takes records.
+        return Err(<Args as clap::CommandFactory>::command().error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "--rejects with --kafka needs --out FILE (the file copy of the records)",
+        ));
+    }
+    Ok(args)
 }
 
 /// Scrapes as `args` say and prints the summary; returns the exit status.
