@@ -356,3 +356,39 @@ fn sigterm_finishes_the_batch_commits_and_exits_0() {
     let stderr = fixture.consume_until_idle(&[]);
     assert_eq!(summary_count(&stderr, "messages"), 0, "{stderr}");
 }
+
+#[test]
+fn consumes_only_into_a_migrated_schema_and_only_an_administrator_migrates() {
+    let mut fixture = Fixture::new(1);
+    fixture
+        .admin
+        .batch_execute("DROP SCHEMA mhfz CASCADE")
+        .unwrap();
+    let records = records_of_every_class(1);
+    fixture.produce(&keyed(&records, "run-1"));
+
+    let output = fixture.consumer(&["--until-idle"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("is not applied"), "{stderr}");
+
+    // The writer role cannot change the schema.
+    let output = fixture
+        .consumer(&["--until-idle", "--migrate"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("permission denied"), "{stderr}");
+    assert_eq!(
+        consumer_support::count(
+            &mut fixture.admin,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'mhfz'"
+        ),
+        0
+    );
+
+    let stderr = consumer_support::until_idle(fixture.consumer_as_admin(&["--migrate"]));
+    assert!(stderr.contains("migrations: 1 applied"), "{stderr}");
+    assert_eq!(fixture.rows(), records.len() as i64);
+}

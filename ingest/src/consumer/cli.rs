@@ -115,10 +115,26 @@ pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
     match run_args(args) {
         Ok(()) => EXIT_OK,
         Err(error) => {
-            eprintln!("mhfz-consumer: {error}");
+            eprintln!("mhfz-consumer: {}", with_causes(&error));
             EXIT_FATAL
         }
     }
+}
+
+/// The error and its causes: PostgreSQL's own message ("permission denied for ...") is only
+/// in the source chain of a `postgres::Error`, whose `Display` says just "db error".
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
 }
 
 fn run_args(args: Args) -> Result<(), ConsumerError> {

@@ -101,6 +101,8 @@ pub struct Fixture {
     pub dlq_topic: String,
     pub group: String,
     writer_url: String,
+    admin_url: String,
+    admin_password_file: String,
     dir: TempDir,
 }
 
@@ -114,12 +116,10 @@ impl Fixture {
         let mut db = TestDatabase::create();
         let dir = tempfile::tempdir().unwrap();
 
+        let admin_url = format!("postgres://{admin_user}@{host}:{port}/{}", db.name);
         let output = Command::new(env!("CARGO_BIN_EXE_mhfz-consumer"))
             .arg("migrate")
-            .env(
-                "MHFZ_PG_URL",
-                format!("postgres://{admin_user}@{host}:{port}/{}", db.name),
-            )
+            .env("MHFZ_PG_URL", &admin_url)
             .env("MHFZ_PG_PASSWORD_FILE", &admin_password_file)
             .output()
             .unwrap();
@@ -162,6 +162,8 @@ impl Fixture {
         .unwrap();
         Fixture {
             writer_url: format!("postgres://{}@{host}:{port}/{}", names.writer, db.name),
+            admin_url,
+            admin_password_file,
             db,
             admin,
             brokers,
@@ -192,18 +194,18 @@ impl Fixture {
         command
     }
 
+    /// [`Self::consumer`] as the database administrator.
+    pub fn consumer_as_admin(&self, args: &[&str]) -> Command {
+        let mut command = self.consumer(args);
+        command
+            .env("MHFZ_PG_URL", &self.admin_url)
+            .env("MHFZ_PG_PASSWORD_FILE", &self.admin_password_file);
+        command
+    }
+
     /// Runs the consumer with `--until-idle` and returns its stderr; panics unless it exits 0.
     pub fn consume_until_idle(&self, args: &[&str]) -> String {
-        let started = Instant::now();
-        let output: Output = self
-            .consumer(&["--until-idle", "--idle-ms", "1500"])
-            .args(args)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(output.status.success(), "mhfz-consumer failed: {stderr}");
-        eprintln!("consumer run took {:?}:\n{stderr}", started.elapsed());
-        stderr
+        until_idle(self.consumer(args))
     }
 
     /// Produces `messages` to the topic and waits until every one is acknowledged.
@@ -311,4 +313,17 @@ pub fn summary_count(stderr: &str, what: &str) -> u64 {
     words[position - 1]
         .parse()
         .unwrap_or_else(|_| panic!("{what} in {line}"))
+}
+
+/// Runs `consumer` with `--until-idle` and returns its stderr; panics unless it exits 0.
+pub fn until_idle(mut consumer: Command) -> String {
+    let started = Instant::now();
+    let output: Output = consumer
+        .args(["--until-idle", "--idle-ms", "1500"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "mhfz-consumer failed: {stderr}");
+    eprintln!("consumer run took {:?}:\n{stderr}", started.elapsed());
+    stderr
 }
