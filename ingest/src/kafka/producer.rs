@@ -40,6 +40,10 @@ struct Deliveries {
 }
 
 impl Deliveries {
+    fn reported(&self) -> u64 {
+        self.acknowledged + self.failed
+    }
+
     fn fail(&mut self, weapon_id: String, error: &KafkaError) {
         self.failed += 1;
         if self.sample.len() < SAMPLE_SIZE {
@@ -164,7 +168,11 @@ impl KafkaSink {
         // librdkafka reports every message within message.timeout.ms; the deadline only
         // guards against a report that never comes.
         let flushed = self.producer.flush(self.delivery_timeout);
-        while self.producer.in_flight_count() > 0 && Instant::now() < deadline {
+        // The queue can be empty while the polling thread is still running the last delivery
+        // callbacks: wait until every record sent has been counted one way or the other.
+        while self.producer.context().deliveries().reported() < self.sent
+            && Instant::now() < deadline
+        {
             thread::sleep(Duration::from_millis(10));
         }
         let deliveries = self.producer.context().deliveries();
