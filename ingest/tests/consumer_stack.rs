@@ -392,3 +392,50 @@ fn consumes_only_into_a_migrated_schema_and_only_an_administrator_migrates() {
     assert!(stderr.contains("migrations: 1 applied"), "{stderr}");
     assert_eq!(fixture.rows(), records.len() as i64);
 }
+
+#[test]
+fn a_lost_database_connection_is_retried_and_nothing_is_lost() {
+    let mut fixture = Fixture::new(1);
+    let records = records_of_every_class(4);
+    let (first, second) = records.split_at(20);
+    fixture.produce(&keyed(first, "run-1"));
+    let mut child = fixture
+        .consumer(&[])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the first rows", Duration::from_secs(60), || {
+        fixture.rows() == first.len() as i64
+    });
+
+    // The server drops the consumer's connection (as on a restart or failover).
+    let sql = format!(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = '{}' AND pid <> pg_backend_pid()",
+        fixture.db.name
+    );
+    let terminated = consumer_support::count(&mut fixture.admin, &sql);
+    assert!(terminated >= 1, "no consumer connection found");
+    fixture.produce(&keyed(second, "run-1"));
+    wait_for(
+        "the rows after the reconnection",
+        Duration::from_secs(60),
+        || fixture.rows() == records.len() as i64,
+    );
+
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = wait_exit(&mut child, Duration::from_secs(30));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert!(stderr.contains("retrying in"), "{stderr}");
+    assert_eq!(fixture.distinct_ids(), records.len() as i64);
+}
