@@ -255,14 +255,25 @@ fn write_and_commit(
     }
     dead_letters.acknowledge()?;
 
+    // A partition revoked by a rebalance while the batch was polled belongs to another member
+    // now: committing our offset for it could move its position backwards. Its rows are
+    // stored anyway; its new owner consumes them again (as unchanged rows).
+    let assigned = assignment(consumer)?;
+    let mut next_offsets = batch.next_offsets;
+    next_offsets.retain(|key, _| assigned.contains(key));
     let mut offsets = TopicPartitionList::new();
-    for ((topic, partition), next) in &batch.next_offsets {
+    for ((topic, partition), next) in &next_offsets {
         offsets
             .add_partition_offset(topic, *partition, Offset::Offset(*next))
             .map_err(ConsumerError::kafka("listing offsets to commit"))?;
     }
-    match consumer.commit(&offsets, CommitMode::Sync) {
-        Ok(()) => committed.extend(batch.next_offsets),
+    let result = if next_offsets.is_empty() {
+        Ok(())
+    } else {
+        consumer.commit(&offsets, CommitMode::Sync)
+    };
+    match result {
+        Ok(()) => committed.extend(next_offsets),
         // The rows are stored: the messages come again after a rebalance or restart and are
         // written again as unchanged rows. Nothing is lost by going on.
         Err(error) => eprintln!(
