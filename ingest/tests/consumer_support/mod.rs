@@ -10,8 +10,8 @@ mod store_support;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use mhfz_ingest::kafka::{create_topics, KafkaConnection, TopicSpec};
 use mhfz_record::{Envelope, WeaponRecord};
@@ -35,19 +35,6 @@ fn env(name: &str) -> String {
              via `scripts/stack run -- cargo test`"
         )
     })
-}
-
-fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .subsec_nanos();
-    format!(
-        "{prefix}_{}_{nanos}_{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
 }
 
 /// The JSON value the producer sends for `record`.
@@ -131,10 +118,10 @@ impl Fixture {
 
         let mut admin = db.admin();
         let names = db.role_names();
-        let writer_password = unique("pw");
+        let writer_password = store_support::unique_name("pw");
         let passwords = RolePasswords {
             writer: Password::new(writer_password.clone()).unwrap(),
-            reader: Password::new(unique("pw")).unwrap(),
+            reader: Password::new(store_support::unique_name("pw")).unwrap(),
         };
         provision_roles(&mut admin, &names, &passwords).unwrap();
         std::fs::write(
@@ -143,7 +130,7 @@ impl Fixture {
         )
         .unwrap();
 
-        let topic = unique("weapons");
+        let topic = store_support::unique_name("weapons");
         let dlq_topic = format!("{topic}.dlq");
         let connection = KafkaConnection {
             brokers: brokers.clone(),
@@ -167,7 +154,7 @@ impl Fixture {
             db,
             admin,
             brokers,
-            group: unique("group"),
+            group: store_support::unique_name("group"),
             topic,
             dlq_topic,
             dir,
@@ -243,7 +230,7 @@ impl Fixture {
     pub fn dead_letters(&self, expected: usize) -> Vec<Received> {
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.brokers)
-            .set("group.id", unique("dlq_reader"))
+            .set("group.id", store_support::unique_name("dlq_reader"))
             .set("auto.offset.reset", "earliest")
             .set("enable.auto.commit", "false")
             .create()

@@ -46,7 +46,7 @@ fn server_admin() -> ConnectionSettings {
 }
 
 /// A unique lower-case name: tests run in parallel, in several processes, on one server.
-fn unique_name(prefix: &str) -> String {
+pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
