@@ -2,33 +2,25 @@
 
 use std::io;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use mhfz_streaming::cli;
+use mhfz_streaming::cli::{self, StreamingArgs};
 use mhfz_streaming::mapper::{run_mapper, MapperConfig};
-use mhfz_streaming::protocol::{BadInputPolicy, ReportSettings, Reporter};
+use mhfz_streaming::protocol::Reporter;
 
 /// Reads MHFZ weapon records (one JSON object per line) and writes partial statistics per group
 /// key. Malformed lines are counted (Hadoop counter mhfz/malformed_records) and skipped.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// Fail on the first malformed line instead of skipping it.
-    #[arg(long)]
-    strict: bool,
+    #[command(flatten)]
+    streaming: StreamingArgs,
     /// Distinct keys combined in memory before they are all written out.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     max_cached_keys: u64,
     /// Lines longer than this many bytes are malformed.
     #[arg(long, default_value_t = 1 << 20)]
     max_line_bytes: usize,
-    /// Malformed lines between two malformed_records counter updates.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-    counter_batch: u64,
-    /// Seconds between status lines.
-    #[arg(long, default_value_t = 30)]
-    status_interval: u64,
     /// Name of the input in messages [default: $mapreduce_map_input_file, or "standard input"].
     #[arg(long)]
     input_name: Option<String>,
@@ -45,19 +37,12 @@ fn run(args: Args) -> anyhow::Result<()> {
         .or_else(|| std::env::var("map_input_file").ok())
         .unwrap_or_else(|| "standard input".into());
     let config = MapperConfig {
-        bad_input: if args.strict {
-            BadInputPolicy::Fail
-        } else {
-            BadInputPolicy::Skip
-        },
+        bad_input: args.streaming.bad_input(),
         max_cached_keys: usize::try_from(args.max_cached_keys).unwrap_or(usize::MAX),
         max_line_bytes: args.max_line_bytes,
         input_name,
     };
-    let settings = ReportSettings {
-        malformed_batch: args.counter_batch,
-        status_interval: Duration::from_secs(args.status_interval),
-    };
+    let settings = args.streaming.report_settings();
     let mut reporter = Reporter::new(io::stderr().lock(), "mhfz-mapper", &settings);
     run_mapper(
         io::stdin().lock(),

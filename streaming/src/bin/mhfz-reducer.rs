@@ -3,12 +3,11 @@
 
 use std::io::{self, Write};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use mhfz_streaming::cli;
+use mhfz_streaming::cli::{self, StreamingArgs};
 use mhfz_streaming::hive::{render_hive_ddl, HiveTable};
-use mhfz_streaming::protocol::{BadInputPolicy, ReportSettings, Reporter};
+use mhfz_streaming::protocol::Reporter;
 use mhfz_streaming::reducer::{run_reducer, ReduceMode, ReducerConfig};
 
 /// Merges the partial statistics of each key (input sorted byte-wise by key, as Hadoop's shuffle
@@ -19,18 +18,11 @@ struct Args {
     /// Act as a combiner: write merged partials in the mapper's format instead of rows.
     #[arg(long)]
     combiner: bool,
-    /// Fail on the first malformed line instead of skipping it.
-    #[arg(long)]
-    strict: bool,
+    #[command(flatten)]
+    streaming: StreamingArgs,
     /// Lines longer than this many bytes are malformed.
     #[arg(long, default_value_t = 64 << 10)]
     max_line_bytes: usize,
-    /// Malformed lines between two malformed_partials counter updates.
-    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
-    counter_batch: u64,
-    /// Seconds between status lines.
-    #[arg(long, default_value_t = 30)]
-    status_interval: u64,
     /// Print the Hive DDL of the statistics table and exit (reads no input).
     #[arg(long, requires = "hive_location", conflicts_with = "combiner")]
     print_hive_ddl: bool,
@@ -72,18 +64,11 @@ fn run(args: Args) -> anyhow::Result<()> {
     };
     let config = ReducerConfig {
         mode,
-        bad_input: if args.strict {
-            BadInputPolicy::Fail
-        } else {
-            BadInputPolicy::Skip
-        },
+        bad_input: args.streaming.bad_input(),
         max_line_bytes: args.max_line_bytes,
         input_name: "standard input".into(),
     };
-    let settings = ReportSettings {
-        malformed_batch: args.counter_batch,
-        status_interval: Duration::from_secs(args.status_interval),
-    };
+    let settings = args.streaming.report_settings();
     let program = if args.combiner {
         "mhfz-combiner"
     } else {
