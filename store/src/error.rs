@@ -79,6 +79,18 @@ pub enum StoreError {
         source: postgres::Error,
     },
 
+    #[error(
+        "another export of this database is in progress (it holds the export lock); \
+         try again when it has finished"
+    )]
+    ExportRunning,
+
+    #[error("reading the rows of mhfz.{class} to export: {source}")]
+    Export {
+        class: WeaponClass,
+        source: std::io::Error,
+    },
+
     #[error("{context}: {source}")]
     Database {
         context: &'static str,

@@ -8,11 +8,14 @@
 //!   least-privilege role check that the schema is current before it writes.
 //! - [`write_batch`] upserts many records in one transaction and touches only rows whose
 //!   content changed; [`write_each`] writes row by row to isolate a bad record.
-//! - [`provision_roles`] creates the `mhfz_writer` and `mhfz_reader` roles.
+//! - [`begin_export`] reads the rows changed since the last successful export under one
+//!   snapshot and records the export (the watermark) in the same transaction.
+//! - [`provision_roles`] creates the `mhfz_writer`, `mhfz_reader` and `mhfz_exporter` roles.
 //! - [`ConnectionSettings`] reads connection settings from the environment; passwords come
 //!   from the caller or a file and are never printed.
 
 mod error;
+mod export;
 mod jsonb;
 mod migrate;
 mod roles;
@@ -21,6 +24,7 @@ mod settings;
 mod write;
 
 pub use error::StoreError;
+pub use export::{begin_export, Export, ExportRows, ExportRun, ExportScope, ExportedRow};
 pub use migrate::{migrate, verify_migrations, Migration, MigrationReport, MIGRATIONS};
 pub use roles::{provision_roles, RoleNames, RolePasswords};
 pub use row::content_hash;

@@ -1,18 +1,20 @@
 //! Least-privilege roles: the consumer writes rows of the class tables and nothing else; the
-//! exporter only reads.
+//! exporter reads them and records its exports; the reader only reads.
 
 use mhfz_record::WeaponClass;
 use postgres::{Client, GenericClient};
 
 use crate::{table_name, verify_migrations, Password, StoreError};
 
-/// Names of the two roles [`provision_roles`] manages.
+/// Names of the roles [`provision_roles`] manages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleNames {
     /// The consumer: SELECT, INSERT and UPDATE on the class tables.
     pub writer: String,
-    /// The exporter: SELECT only.
+    /// Queries and reports: SELECT only.
     pub reader: String,
+    /// `mhfz-exporter`: SELECT on the class tables, SELECT and INSERT on `mhfz.export_runs`.
+    pub exporter: String,
 }
 
 impl Default for RoleNames {
@@ -20,6 +22,7 @@ impl Default for RoleNames {
         RoleNames {
             writer: "mhfz_writer".into(),
             reader: "mhfz_reader".into(),
+            exporter: "mhfz_exporter".into(),
         }
     }
 }
@@ -29,15 +32,18 @@ impl Default for RoleNames {
 pub struct RolePasswords {
     pub writer: Password,
     pub reader: Password,
+    pub exporter: Password,
 }
 
-/// Creates the writer and reader roles, or resets an existing role's password and attributes,
-/// and grants them exactly:
+/// Creates the writer, reader and exporter roles, or resets an existing role's password and
+/// attributes, and grants them exactly:
 ///
-/// - both: CONNECT on the current database, USAGE on schema `mhfz`, SELECT on
+/// - all: CONNECT on the current database, USAGE on schema `mhfz`, SELECT on
 ///   `mhfz.schema_migrations` (to check the schema is current);
 /// - writer: SELECT, INSERT, UPDATE on each class table — no DELETE, no DDL;
-/// - reader: SELECT on every table and view of `mhfz`.
+/// - reader: SELECT on every table and view of `mhfz`;
+/// - exporter: SELECT on each class table and the `mhfz.weapons` view, SELECT and INSERT on
+///   `mhfz.export_runs` — it cannot rewrite or delete the export history.
 ///
 /// PUBLIC loses its default CONNECT and TEMPORARY on the database and any right on `mhfz`, so
 /// the roles get nothing beyond that list. Run by an administrator after [`crate::migrate`];
@@ -48,11 +54,16 @@ pub fn provision_roles(
     names: &RoleNames,
     passwords: &RolePasswords,
 ) -> Result<(), StoreError> {
-    check_role_name(&names.writer)?;
-    check_role_name(&names.reader)?;
-    if names.writer == names.reader {
+    let roles = [&names.writer, &names.reader, &names.exporter];
+    for name in roles {
+        check_role_name(name)?;
+    }
+    if names.writer == names.reader
+        || names.writer == names.exporter
+        || names.reader == names.exporter
+    {
         return Err(StoreError::Settings(
-            "the writer and reader roles must differ".into(),
+            "the writer, reader and exporter roles must differ".into(),
         ));
     }
     let mut tx = admin
@@ -61,22 +72,25 @@ pub fn provision_roles(
     verify_migrations(&mut tx)?;
     create_or_update_login_role(&mut tx, &names.writer, &passwords.writer)?;
     create_or_update_login_role(&mut tx, &names.reader, &passwords.reader)?;
+    create_or_update_login_role(&mut tx, &names.exporter, &passwords.exporter)?;
 
     let database: String = tx
         .query_one("SELECT current_database()", &[])
         .map_err(StoreError::database("reading the database name"))?
         .get(0);
-    let (writer, reader) = (&names.writer, &names.reader);
+    let (writer, reader, exporter) = (&names.writer, &names.reader, &names.exporter);
     let class_tables: Vec<String> = WeaponClass::ALL.into_iter().map(table_name).collect();
     let grants = format!(
         "REVOKE ALL ON DATABASE {database} FROM PUBLIC;
-         GRANT CONNECT ON DATABASE {database} TO {writer}, {reader};
+         GRANT CONNECT ON DATABASE {database} TO {writer}, {reader}, {exporter};
          REVOKE ALL ON SCHEMA mhfz FROM PUBLIC;
-         GRANT USAGE ON SCHEMA mhfz TO {writer}, {reader};
-         REVOKE ALL ON ALL TABLES IN SCHEMA mhfz FROM {writer}, {reader};
+         GRANT USAGE ON SCHEMA mhfz TO {writer}, {reader}, {exporter};
+         REVOKE ALL ON ALL TABLES IN SCHEMA mhfz FROM {writer}, {reader}, {exporter};
          GRANT SELECT, INSERT, UPDATE ON {class_tables} TO {writer};
          GRANT SELECT ON mhfz.schema_migrations TO {writer};
-         GRANT SELECT ON ALL TABLES IN SCHEMA mhfz TO {reader};",
+         GRANT SELECT ON ALL TABLES IN SCHEMA mhfz TO {reader};
+         GRANT SELECT ON {class_tables}, mhfz.weapons, mhfz.schema_migrations TO {exporter};
+         GRANT SELECT, INSERT ON mhfz.export_runs TO {exporter};",
         database = quote_identifier(&database),
         class_tables = class_tables.join(", "),
     );

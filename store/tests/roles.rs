@@ -4,8 +4,8 @@ mod support;
 
 use mhfz_record::WeaponClass;
 use mhfz_store::{
-    connect, migrate, provision_roles, verify_migrations, write_batch, Password, RolePasswords,
-    StoreError,
+    begin_export, connect, migrate, provision_roles, verify_migrations, write_batch, ExportScope,
+    Password, RolePasswords, StoreError,
 };
 use postgres::error::SqlState;
 use postgres::Client;
@@ -26,6 +26,7 @@ fn passwords() -> RolePasswords {
     RolePasswords {
         writer: Password::new("writer secret with 'quote' and \\ backslash").unwrap(),
         reader: Password::new("reader-Secret-42").unwrap(),
+        exporter: Password::new("exporter pass phrase").unwrap(),
     }
 }
 
@@ -117,11 +118,80 @@ fn the_reader_only_reads() {
 }
 
 #[test]
+fn the_exporter_reads_the_weapons_and_records_exports_only() {
+    let (db, mut admin, names, passwords) = provisioned();
+    let records = records_of_every_class(2);
+    write_batch(&mut admin, &scraped(&records, RUN_ID)).unwrap();
+    let mut exporter = connect(&db.settings_as(&names.exporter, &passwords.exporter)).unwrap();
+
+    verify_migrations(&mut exporter).unwrap();
+    assert_eq!(
+        count(&mut exporter, "SELECT count(*) FROM mhfz.weapons"),
+        28
+    );
+    let mut export = begin_export(&mut exporter, ExportScope::Changed).unwrap();
+    for class in WeaponClass::ALL {
+        let mut rows = export.rows(class).unwrap();
+        while rows.next_row().unwrap().is_some() {}
+    }
+    let run = export.finish("stdout").unwrap();
+    assert_eq!(run.rows_exported, 28);
+    assert_eq!(
+        count(&mut exporter, "SELECT count(*) FROM mhfz.export_runs"),
+        1
+    );
+
+    let error = write_batch(
+        &mut exporter,
+        &scraped(&[record(WeaponClass::Bow, 7)], RUN_ID),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Write { source, .. }
+            if source.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE)),
+        "{error:?}"
+    );
+    for sql in [
+        "UPDATE mhfz.bow SET attack = 1",
+        "DELETE FROM mhfz.bow",
+        "UPDATE mhfz.export_runs SET rows_exported = 0",
+        "DELETE FROM mhfz.export_runs",
+        "TRUNCATE mhfz.export_runs",
+        "INSERT INTO mhfz.schema_migrations (version, name, checksum) VALUES (99, 'x', 'x')",
+        "CREATE TABLE mhfz.extra (v int)",
+        "CREATE TEMP TABLE extra (v int)",
+        "SELECT * FROM other.secret",
+        "SELECT * FROM public.public_table",
+    ] {
+        assert_denied(&mut exporter, sql);
+    }
+    assert!(
+        migrate(&mut exporter).is_err(),
+        "the exporter cannot migrate"
+    );
+
+    // The writer and the reader cannot record exports.
+    let mut writer = connect(&db.settings_as(&names.writer, &passwords.writer)).unwrap();
+    assert_denied(&mut writer, "SELECT * FROM mhfz.export_runs");
+    let mut reader = connect(&db.settings_as(&names.reader, &passwords.reader)).unwrap();
+    assert_eq!(
+        count(&mut reader, "SELECT count(*) FROM mhfz.export_runs"),
+        1
+    );
+    assert_denied(
+        &mut reader,
+        "INSERT INTO mhfz.export_runs (full_export, snapshot, started_at, rows_exported, destination)
+         VALUES (true, pg_current_snapshot(), now(), 0, 'x')",
+    );
+}
+
+#[test]
 fn provisioning_again_changes_the_passwords_and_keeps_the_grants() {
     let (db, mut admin, names, old) = provisioned();
     let new = RolePasswords {
         writer: Password::new("a new writer password").unwrap(),
         reader: Password::new("a new reader password").unwrap(),
+        exporter: Password::new("a new exporter password").unwrap(),
     };
     provision_roles(&mut admin, &names, &new).unwrap();
 

@@ -122,6 +122,7 @@ impl Fixture {
         let passwords = RolePasswords {
             writer: Password::new(writer_password.clone()).unwrap(),
             reader: Password::new(store_support::unique_name("pw")).unwrap(),
+            exporter: Password::new(store_support::unique_name("pw")).unwrap(),
         };
         provision_roles(&mut admin, &names, &passwords).unwrap();
         std::fs::write(

@@ -103,9 +103,11 @@ impl TestDatabase {
         let names = RoleNames {
             writer: unique_name("w"),
             reader: unique_name("r"),
+            exporter: unique_name("e"),
         };
         self.roles.push(names.writer.clone());
         self.roles.push(names.reader.clone());
+        self.roles.push(names.exporter.clone());
         names
     }
 
