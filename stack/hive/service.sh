@@ -12,7 +12,9 @@ hive_ports="HIVE_PORT"
 hive_src=$repo/stack/hive
 hive_version=$(sed -n 's:.*<hive.version>\(.*\)</hive.version>.*:\1:p' "$hive_src/pom.xml")
 [[ -n $hive_version ]] || die "no <hive.version> in $hive_src/pom.xml"
-hive_jars=$cache/hive-$hive_version/jars
+# The cache directory is named after the pom's content too: any change to it fetches afresh.
+hive_jars_name=hive-$hive_version-$(sha256sum "$hive_src/pom.xml" | cut -c1-12)
+hive_jars=$cache/$hive_jars_name/jars
 hive_dir=$state/hive
 hive_beeline=$hive_dir/bin/beeline
 
@@ -161,7 +163,7 @@ hive_start() {
         return
     fi
     need_java 17
-    ensure_maven_jars "hive-$hive_version" "$hive_src"
+    ensure_maven_jars "$hive_jars_name" "$hive_src"
     ! port_in_use "$HIVE_PORT" ||
         die "port $HIVE_PORT on 127.0.0.1 is taken by another process; stop it, or remove $state/ports to pick new ports"
     local warehouse started=$SECONDS
