@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use mhfz_streaming::cli::{self, StreamingArgs};
-use mhfz_streaming::hive::{render_hive_ddl, HiveTable};
+use mhfz_streaming::hive::{render_hive_ddl, HiveTable, RunId};
 use mhfz_streaming::protocol::Reporter;
 use mhfz_streaming::reducer::{run_reducer, ReduceMode, ReducerConfig};
 
@@ -37,7 +37,7 @@ struct Args {
     hive_location: Option<String>,
     /// Also add the partition of this run.
     #[arg(long, requires = "print_hive_ddl")]
-    hive_run_id: Option<String>,
+    hive_run_id: Option<RunId>,
 }
 
 fn main() -> ExitCode {
@@ -46,12 +46,14 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     if args.print_hive_ddl {
-        let ddl = render_hive_ddl(&HiveTable {
-            database: &args.hive_database,
-            table: &args.hive_table,
-            location: args.hive_location.as_deref().unwrap_or_default(),
-            run_id: args.hive_run_id.as_deref(),
-        })?;
+        let ddl = render_hive_ddl(
+            &HiveTable {
+                database: &args.hive_database,
+                table: &args.hive_table,
+                location: args.hive_location.as_deref().unwrap_or_default(),
+            },
+            args.hive_run_id.as_ref(),
+        )?;
         let mut stdout = io::stdout().lock();
         stdout.write_all(ddl.as_bytes())?;
         stdout.flush()?;
