@@ -3,6 +3,8 @@
 //! * `mhfz-mapper` ([`mapper`]): weapon records (NDJSON) → `key\tpartial` lines.
 //! * `mhfz-reducer` ([`reducer`]): key-sorted partials → one statistics row ([`row`]) per key,
 //!   or with `--combiner` merged partials; also prints the Hive DDL ([`hive`]).
+//! * `mhfz-exporter` ([`export`]): the weapon records changed in PostgreSQL since the last
+//!   export → NDJSON, the mapper's input.
 //! * `mhfz-local-runner` ([`runner`]): runs mapper, optional combiner, `sort` and reducer as
 //!   child processes the way Hadoop (or mrjob's local runner) would.
 //!
@@ -11,6 +13,7 @@
 //! protocol (lines, counters, status) in [`protocol`].
 
 pub mod cli;
+pub mod export;
 pub mod hive;
 pub mod key;
 pub mod mapper;
