@@ -55,8 +55,10 @@ def mirror_dir():
     return path.resolve()
 
 
-def build_release(packages):
+def build_release(packages, targets=()):
     """`cargo build --release` of `packages`; returns {executable name: path}.
+
+    `targets` are cargo target options (`--bin NAME`, `--example NAME`) that limit the build.
 
     Honours CARGO_TARGET_DIR like any cargo call; the paths come from cargo's own artifact
     messages, so the target triple set in .cargo/config.toml needs no repeating here.
@@ -66,6 +68,7 @@ def build_release(packages):
     command = ["cargo", "build", "--release", "--locked", "--message-format=json-render-diagnostics"]
     for package in packages:
         command += ["-p", package]
+    command += list(targets)
     note("building: " + " ".join(command[:4] + command[5:]))
     result = subprocess.run(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
     if result.returncode != 0:
@@ -102,14 +105,16 @@ def children_cpu():
     return usage.ru_utime + usage.ru_stime
 
 
-def run_timed(command, stdin_path=None, stdout_path=None):
-    """Timing of one run; a failing command stops the benchmark with its stderr."""
+def run_timed(command, stdin_path=None, stdout_path=None, env=None):
+    """Timing of one run; a failing command stops the benchmark with its stderr.
+
+    `env` replaces the environment (default: this process's)."""
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
     try:
         cpu_before = children_cpu()
         start = time.perf_counter()
-        result = subprocess.run(command, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE)
+        result = subprocess.run(command, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, env=env)
         elapsed = Timing(time.perf_counter() - start, children_cpu() - cpu_before)
     finally:
         if stdin_path:
