@@ -1,0 +1,45 @@
+"""How streaming lines are keyed and partitioned among reducers (shipped to Spark's workers).
+
+The key of a line is the text before its first tab, or the whole line, as Hadoop streaming
+splits it. A partitioner maps a key to a non-negative integer; RDD.partitionBy takes it modulo
+the number of reducers.
+"""
+
+from functools import lru_cache
+from typing import Callable, Dict
+
+
+def hadoop_partition(key: str) -> int:
+    """Hadoop's default HashPartitioner on a Text key: ``(hashCode & MAX_INT) % reducers``, where
+    Text.hashCode is ``h = 31 * h + b`` over the UTF-8 bytes as signed Java bytes, from h = 1
+    (WritableComparator.hashBytes). RDD.partitionBy applies the modulo."""
+    return _hadoop_text_hash(key) & 0x7FFF_FFFF
+
+
+@lru_cache(maxsize=65536)
+def _hadoop_text_hash(key: str) -> int:
+    hash_ = 1
+    for byte in key.encode("utf-8"):
+        hash_ = (31 * hash_ + (byte - 256 if byte > 127 else byte)) & 0xFFFF_FFFF
+    return hash_
+
+
+@lru_cache(maxsize=65536)
+def fnv1a_partition(key: str) -> int:
+    """The local runner's partitioner (mhfz_streaming::runner::partition): 64-bit FNV-1a of the
+    key's bytes; RDD.partitionBy applies the modulo."""
+    hash_ = 0xCBF2_9CE4_8422_2325
+    for byte in key.encode("utf-8"):
+        hash_ = ((hash_ ^ byte) * 0x0100_0000_01B3) & 0xFFFF_FFFF_FFFF_FFFF
+    return hash_
+
+
+PARTITIONERS: Dict[str, Callable[[str], int]] = {
+    "hadoop": hadoop_partition,
+    "fnv1a": fnv1a_partition,
+}
+
+
+def key_of(line: str) -> str:
+    """The streaming key: the text before the first tab, or the whole line."""
+    return line.split("\t", 1)[0]

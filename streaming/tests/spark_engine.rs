@@ -1,0 +1,333 @@
+//! The Spark engine (`scripts/spark-streaming`: the mapper, combiner and reducer through
+//! `RDD.pipe`) against `mhfz-local-runner`, the byte-exact reference, on records parsed from the
+//! site mirror: the same part files with and without the combiner, the same counters for bad
+//! records, Hadoop's HashPartitioner, and a failing executable named by its stage.
+//!
+//! Needs `spark-submit` (pyspark, from `PATH="$(scripts/python-env):$PATH"`) and `java` on PATH,
+//! and the mirror (`MHFZ_MIRROR`, default `<repo>/../shared/ferias-site/buki`); fails when any is
+//! missing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use common::{run, sorted, MAPPER, REDUCER, RUNNER};
+use mhfz_ingest::parse::{parse_page, PageRef};
+use mhfz_record::{PageVariant, WeaponClass};
+
+/// Two classes keep the Spark runs short: a blademaster class and a bowgun class.
+const CLASSES: [WeaponClass; 2] = [WeaponClass::Hammer, WeaponClass::HeavyBowgun];
+const REDUCERS: &str = "3";
+/// Lines no mapper accepts: counted (`mhfz.malformed_records`) and skipped.
+const BAD_RECORDS: &[u8] = b"{\"weapon_id\": \"half a record\"\n[1, 2, 3]\nnot json at all\n";
+/// Counters that do not depend on how the input is split into map tasks.
+const SPLIT_INDEPENDENT_COUNTERS: [&str; 3] = [
+    "mhfz.map_input_records",
+    "mhfz.malformed_records",
+    "mhfz.reduce_output_rows",
+];
+
+/// Spark runs take both cores and ~1 GB: one at a time.
+static SPARK: Mutex<()> = Mutex::new(());
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn mirror_dir() -> PathBuf {
+    let dir = std::env::var_os("MHFZ_MIRROR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/ferias-site/buki"));
+    assert!(
+        dir.join("buki.htm").is_file(),
+        "the site mirror is missing: no buki.htm in {} (set MHFZ_MIRROR to the mirror's buki/ directory)",
+        dir.display()
+    );
+    dir
+}
+
+/// Fails unless Spark can run: pyspark's spark-submit and a JDK.
+fn require_spark() {
+    for (program, hint) in [
+        (
+            "spark-submit",
+            "install pyspark: PATH=\"$(scripts/python-env):$PATH\"",
+        ),
+        ("java", "install a JDK 17 or later"),
+    ] {
+        let found = std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()));
+        assert!(found, "{program} is not on PATH: {hint}");
+    }
+}
+
+/// One NDJSON input per class, from the class's English pages in the mirror.
+fn write_mirror_inputs(dir: &Path) -> Vec<PathBuf> {
+    let mirror = mirror_dir();
+    CLASSES
+        .iter()
+        .map(|&class| {
+            let mut ndjson = Vec::new();
+            for variant in PageVariant::ALL {
+                let file_name = format!("{}{}.htm", class.page_stem(), variant.page_suffix());
+                let Ok(html) = fs::read(mirror.join(&file_name)) else {
+                    continue;
+                };
+                let page = PageRef {
+                    class,
+                    variant,
+                    file_name,
+                };
+                let parsed =
+                    parse_page(&page, &html).unwrap_or_else(|e| panic!("{}: {e}", page.file_name));
+                for record in &parsed.records {
+                    serde_json::to_writer(&mut ndjson, record).unwrap();
+                    ndjson.push(b'\n');
+                }
+            }
+            assert!(
+                ndjson.len() > 100_000,
+                "few records for {class:?} in the mirror"
+            );
+            let path = dir.join(format!("{}.ndjson", class.id()));
+            fs::write(&path, ndjson).unwrap();
+            path
+        })
+        .collect()
+}
+
+/// A run's part files (name → bytes) and counters.
+struct Run {
+    parts: BTreeMap<String, Vec<u8>>,
+    counters: BTreeMap<String, u64>,
+}
+
+impl Run {
+    /// The counters of `names`, for comparing runs split differently.
+    fn counters_of(&self, names: &[&str]) -> Vec<(String, Option<u64>)> {
+        names
+            .iter()
+            .map(|&name| (name.to_string(), self.counters.get(name).copied()))
+            .collect()
+    }
+
+    fn merged(&self) -> Vec<u8> {
+        sorted(&self.parts.values().flatten().copied().collect::<Vec<u8>>())
+    }
+}
+
+/// `  name=value` lines after the `<program>: counters:` line.
+fn parse_counters(stderr: &str) -> BTreeMap<String, u64> {
+    stderr
+        .lines()
+        .skip_while(|line| !line.ends_with(": counters:"))
+        .skip(1)
+        .map_while(|line| line.strip_prefix("  ")?.split_once('='))
+        .map(|(name, value)| (name.to_string(), value.parse().unwrap()))
+        .collect()
+}
+
+fn read_output(dir: &Path, stderr: &str) -> Run {
+    let parts = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}\n{stderr}", dir.display()))
+        .map(|entry| entry.unwrap())
+        .map(|entry| entry.file_name().into_string().unwrap())
+        .filter(|name| name.starts_with("part-"))
+        .map(|name| {
+            let bytes = fs::read(dir.join(&name)).unwrap();
+            (name, bytes)
+        })
+        .collect();
+    let counters = parse_counters(stderr);
+    assert!(!counters.is_empty(), "no counters printed:\n{stderr}");
+    Run { parts, counters }
+}
+
+fn local_runner(inputs: &[PathBuf], out: &Path, combiner: bool) -> Run {
+    let mut command = Command::new(RUNNER);
+    command
+        .args(inputs)
+        .args(["--reducers", REDUCERS, "--output-dir"])
+        .arg(out);
+    if combiner {
+        command.arg("--combiner");
+    }
+    let output = command.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "mhfz-local-runner failed:\n{stderr}"
+    );
+    read_output(out, &stderr)
+}
+
+/// Runs the launcher; returns (success, stderr).
+fn spark(work: &Path, inputs: &[PathBuf], out: &Path, extra: &[&str]) -> (bool, String) {
+    require_spark();
+    let _one_at_a_time = SPARK.lock().unwrap_or_else(|e| e.into_inner());
+    let output = Command::new(repo_root().join("scripts/spark-streaming"))
+        .arg("--work-dir")
+        .arg(work)
+        .arg("--output-dir")
+        .arg(out)
+        .args([
+            "--mapper",
+            MAPPER,
+            "--reducer",
+            REDUCER,
+            "--reducers",
+            REDUCERS,
+        ])
+        .args(extra)
+        .args(inputs)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn spark_run(work: &Path, inputs: &[PathBuf], out: &Path, extra: &[&str]) -> Run {
+    let (ok, stderr) = spark(work, inputs, out, extra);
+    assert!(ok, "spark-streaming {extra:?} failed:\n{stderr}");
+    assert!(
+        out.join("_SUCCESS").is_file(),
+        "no _SUCCESS marker, as Hadoop writes"
+    );
+    read_output(out, &stderr)
+}
+
+/// Hadoop's `HashPartitioner` on a `Text` key: `(hashCode & i32::MAX) % reducers`, with
+/// `Text.hashCode` = `WritableComparator.hashBytes`: `h = 31 * h + b` over signed bytes, from 1.
+fn hadoop_partition(key: &[u8], reducers: i32) -> usize {
+    let hash = key.iter().fold(1_i32, |hash, &byte| {
+        hash.wrapping_mul(31).wrapping_add(i32::from(byte as i8))
+    });
+    ((hash & i32::MAX) % reducers) as usize
+}
+
+/// Hadoop streaming's part files, built step by step: all map output lines, split among the
+/// reducers by [`hadoop_partition`] of their key, each part sorted and reduced.
+fn hadoop_reference(inputs: &[PathBuf]) -> BTreeMap<String, Vec<u8>> {
+    let input: Vec<u8> = inputs.iter().flat_map(|p| fs::read(p).unwrap()).collect();
+    let (ok, mapped, err) = run(MAPPER, &[], &input);
+    assert!(ok, "mapper failed: {err}");
+    let reducers: usize = REDUCERS.parse().unwrap();
+    let mut partitions = vec![Vec::new(); reducers];
+    for line in mapped.split_inclusive(|&b| b == b'\n') {
+        let key = line.split(|&b| b == b'\t').next().unwrap();
+        partitions[hadoop_partition(key, reducers as i32)].extend_from_slice(line);
+    }
+    partitions
+        .iter()
+        .enumerate()
+        .map(|(index, partition)| {
+            let (ok, rows, err) = run(REDUCER, &[], &sorted(partition));
+            assert!(ok, "reducer failed: {err}");
+            (format!("part-{index:05}"), rows)
+        })
+        .collect()
+}
+
+fn scratch_dir() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
+}
+
+#[test]
+fn spark_output_is_the_local_runners_byte_for_byte_with_and_without_combiner() {
+    let dir = scratch_dir();
+    let mut inputs = write_mirror_inputs(dir.path());
+    let bad = dir.path().join("bad.ndjson");
+    fs::write(&bad, BAD_RECORDS).unwrap();
+    inputs.push(bad);
+    let work = dir.path().join("work");
+
+    let reference = local_runner(&inputs, &dir.path().join("local"), false);
+    assert_eq!(
+        reference.parts.keys().collect::<Vec<_>>(),
+        ["part-00000", "part-00001", "part-00002"]
+    );
+    assert_eq!(reference.counters["mhfz.malformed_records"], 3);
+    let reference_combined = local_runner(&inputs, &dir.path().join("local-c"), true);
+    assert_eq!(reference_combined.parts, reference.parts);
+
+    // The local runner's partitioner: every part file identical.
+    for (name, extra) in [
+        ("plain", &["--partitioner", "fnv1a"][..]),
+        ("combined", &["--partitioner", "fnv1a", "--combiner"][..]),
+    ] {
+        let run = spark_run(&work, &inputs, &dir.path().join(name), extra);
+        assert!(
+            run.parts == reference.parts,
+            "{name}: part files differ from the local runner's"
+        );
+        assert_eq!(
+            run.counters_of(&SPLIT_INDEPENDENT_COUNTERS),
+            reference.counters_of(&SPLIT_INDEPENDENT_COUNTERS),
+            "{name}"
+        );
+        if extra.contains(&"--combiner") {
+            assert!(run.counters["mhfz.combine_output_partials"] > 0);
+        }
+    }
+
+    // Hadoop's partitioner (the default): the part files of mapper → HashPartitioner → sort →
+    // reducer, which the local runner does not partition like.
+    let run = spark_run(&work, &inputs, &dir.path().join("hadoop"), &["--combiner"]);
+    assert!(
+        run.parts == hadoop_reference(&inputs),
+        "part files differ from Hadoop's partitioning"
+    );
+    assert_eq!(run.merged(), reference.merged());
+    assert!(
+        run.parts != reference.parts,
+        "mhfz-local-runner partitions by FNV-1a, not like Hadoop: its part files differ"
+    );
+
+    // Scratch stays in the work directory; the staging directory is gone.
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_failing_executable_fails_the_job_naming_its_stage() {
+    let dir = scratch_dir();
+    let input = dir.path().join("bad.ndjson");
+    fs::write(&input, BAD_RECORDS).unwrap();
+    let out = dir.path().join("out");
+
+    // --strict: the mapper exits 1 on the first malformed line.
+    let (ok, stderr) = spark(
+        &dir.path().join("work"),
+        std::slice::from_ref(&input),
+        &out,
+        &["--strict"],
+    );
+    assert!(!ok, "{stderr}");
+    assert!(
+        stderr.contains("spark-streaming: error: the mapper failed: ")
+            && stderr.contains("mhfz-mapper exited with status 1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("[mapper] mhfz-mapper: error: "),
+        "the mapper's own message is relayed:\n{stderr}"
+    );
+    assert!(!out.exists(), "no partial output");
+
+    // An output directory that is not empty is refused before anything runs.
+    fs::create_dir_all(&out).unwrap();
+    fs::write(out.join("keep"), b"").unwrap();
+    let (ok, stderr) = spark(&dir.path().join("work"), &[input], &out, &[]);
+    assert!(!ok);
+    assert!(stderr.contains("is not empty"), "{stderr}");
+}
