@@ -32,12 +32,14 @@ import glob
 import json
 import os
 import shlex
+import shutil
 import sys
 import uuid
 from collections import Counter
 from typing import Dict, Iterable, Iterator, List, Tuple
 from urllib.parse import urlparse
 
+from py4j.protocol import Py4JError
 from pyspark import SparkConf, SparkContext
 from pyspark.shuffle import ExternalSorter
 
@@ -76,6 +78,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("-r", "--reducers", type=positive, default=1, help="reduce partitions")
     parser.add_argument("--combiner", action="store_true", help="run mhfz-reducer --combiner")
     parser.add_argument("--strict", action="store_true", help="pass --strict to every program")
+    parser.add_argument(
+        "--counters-json", help="also write the counter totals here, as a JSON object"
+    )
     parser.add_argument(
         "--partitioner",
         choices=sorted(PARTITIONERS),
@@ -209,24 +214,35 @@ def first_line(error: Exception) -> str:
 def run(args: argparse.Namespace) -> Dict[str, int]:
     report_dir = os.path.join(os.path.abspath(args.work_dir), f"reports-{uuid.uuid4().hex}")
     os.makedirs(report_dir)
-    stages = Stages(args, report_dir)
+    try:
+        run_job(args, Stages(args, report_dir))
+        counters, _ = read_reports(report_dir)
+        return counters
+    finally:
+        shutil.rmtree(report_dir, ignore_errors=True)
+
+
+def run_job(args: argparse.Namespace, stages: Stages) -> None:
     sc = SparkContext(conf=SparkConf().setAppName(PROGRAM))
-    # The functions the tasks call by reference (partitioner, key) come from this module.
+    # The tasks call the partitioner and key_of by reference: they need partitioning.py.
     sc.addPyFile(os.path.join(HERE, "partitioning.py"))
     try:
-        output = Output(sc, args.output_dir)
-        output.check_unused()
+        try:
+            output = Output(sc, args.output_dir)
+            output.check_unused()
+        except Py4JError as error:
+            raise JobError(f"output directory {args.output_dir}: {first_line(error)}") from error
         try:
             build(sc, args, stages).saveAsTextFile(output.staging.toString())
         except Exception as error:
             output.discard()
-            _, failures = read_reports(report_dir)
-            raise JobError("; ".join(failures) or f"the Spark job failed: {first_line(error)}")
+            _, failures = read_reports(stages.report_dir)
+            raise JobError(
+                "; ".join(failures) or f"the Spark job failed: {first_line(error)}"
+            ) from error
         output.commit()
     finally:
         sc.stop()
-    counters, _ = read_reports(report_dir)
-    return counters
 
 
 def main(argv: List[str]) -> int:
@@ -238,6 +254,10 @@ def main(argv: List[str]) -> int:
         return 1
     lines = [f"{PROGRAM}: counters:\n"] + [f"  {n}={v}\n" for n, v in sorted(counters.items())]
     sys.stderr.write("".join(lines))
+    if args.counters_json:
+        with open(args.counters_json, "w", encoding="utf-8") as file:
+            json.dump(dict(sorted(counters.items())), file, indent=2)
+            file.write("\n")
     return 0
 
 

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-use common::{run, sorted, MAPPER, REDUCER, RUNNER};
+use common::{lines, run, sorted, MAPPER, REDUCER, RUNNER};
 use mhfz_ingest::parse::{parse_page, PageRef};
 use mhfz_record::{PageVariant, WeaponClass};
 
@@ -212,16 +212,27 @@ fn hadoop_partition(key: &[u8], reducers: i32) -> usize {
 }
 
 /// Hadoop streaming's part files, built step by step: all map output lines, split among the
-/// reducers by [`hadoop_partition`] of their key, each part sorted and reduced.
-fn hadoop_reference(inputs: &[PathBuf]) -> BTreeMap<String, Vec<u8>> {
+/// reducers by [`hadoop_partition`] of their key (checked against Hadoop's class), each part
+/// sorted and reduced.
+fn hadoop_reference(scratch: &Path, inputs: &[PathBuf]) -> BTreeMap<String, Vec<u8>> {
     let input: Vec<u8> = inputs.iter().flat_map(|p| fs::read(p).unwrap()).collect();
     let (ok, mapped, err) = run(MAPPER, &[], &input);
     assert!(ok, "mapper failed: {err}");
     let reducers: usize = REDUCERS.parse().unwrap();
+    let keyed: Vec<(&[u8], &[u8])> = mapped
+        .split_inclusive(|&b| b == b'\n')
+        .map(|line| (line.split(|&b| b == b'\t').next().unwrap(), line))
+        .collect();
+    // The formula above is Hadoop's own partitioner's.
+    let keys: Vec<&[u8]> = keyed.iter().map(|(key, _)| *key).collect();
+    let ours: Vec<usize> = keys
+        .iter()
+        .map(|key| hadoop_partition(key, reducers as i32))
+        .collect();
+    assert_eq!(ours, jvm_hash_partitions(scratch, &keys, reducers));
     let mut partitions = vec![Vec::new(); reducers];
-    for line in mapped.split_inclusive(|&b| b == b'\n') {
-        let key = line.split(|&b| b == b'\t').next().unwrap();
-        partitions[hadoop_partition(key, reducers as i32)].extend_from_slice(line);
+    for ((_, line), partition) in keyed.iter().zip(ours) {
+        partitions[partition].extend_from_slice(line);
     }
     partitions
         .iter()
@@ -232,6 +243,48 @@ fn hadoop_reference(inputs: &[PathBuf]) -> BTreeMap<String, Vec<u8>> {
             (format!("part-{index:05}"), rows)
         })
         .collect()
+}
+
+/// Hadoop's own `HashPartitioner` (from pyspark's Hadoop client jars), run by `java` on `keys`:
+/// the partition of each key.
+fn jvm_hash_partitions(dir: &Path, keys: &[&[u8]], reducers: usize) -> Vec<usize> {
+    const SOURCE: &str = r#"
+import java.io.*;
+import org.apache.hadoop.io.Text;
+import org.apache.hadoop.mapred.lib.HashPartitioner;
+public class Partitions {
+    public static void main(String[] args) throws IOException {
+        int reducers = Integer.parseInt(args[0]);
+        HashPartitioner<Text, Text> partitioner = new HashPartitioner<>();
+        BufferedReader keys = new BufferedReader(new InputStreamReader(System.in, "UTF-8"));
+        for (String key; (key = keys.readLine()) != null; )
+            System.out.println(partitioner.getPartition(new Text(key), null, reducers));
+    }
+}
+"#;
+    let source = dir.join("Partitions.java");
+    fs::write(&source, SOURCE).unwrap();
+    let spark_submit = std::env::split_paths(&std::env::var_os("PATH").unwrap())
+        .map(|d| d.join("spark-submit"))
+        .find(|p| p.is_file())
+        .unwrap();
+    let python = spark_submit.with_file_name("python");
+    let (ok, pyspark_dir, err) = run(
+        python.to_str().unwrap(),
+        &[
+            "-c",
+            "import os, pyspark; print(os.path.dirname(pyspark.__file__))",
+        ],
+        b"",
+    );
+    assert!(ok, "locating pyspark failed: {err}");
+    let jars = format!("{}/jars/*", String::from_utf8(pyspark_dir).unwrap().trim());
+    let input: Vec<u8> = keys.iter().flat_map(|k| [*k, b"\n"].concat()).collect();
+    let reducers = reducers.to_string();
+    let source = source.to_str().unwrap();
+    let (ok, out, err) = run("java", &["-cp", &jars, source, &reducers], &input);
+    assert!(ok, "java {source} failed: {err}");
+    lines(&out).iter().map(|l| l.parse().unwrap()).collect()
 }
 
 fn scratch_dir() -> tempfile::TempDir {
@@ -278,9 +331,25 @@ fn spark_output_is_the_local_runners_byte_for_byte_with_and_without_combiner() {
 
     // Hadoop's partitioner (the default): the part files of mapper → HashPartitioner → sort →
     // reducer, which the local runner does not partition like.
-    let run = spark_run(&work, &inputs, &dir.path().join("hadoop"), &["--combiner"]);
+    let counters_json = dir.path().join("counters.json");
+    let run = spark_run(
+        &work,
+        &inputs,
+        &dir.path().join("hadoop"),
+        &[
+            "--combiner",
+            "--counters-json",
+            counters_json.to_str().unwrap(),
+        ],
+    );
+    let written: BTreeMap<String, u64> =
+        serde_json::from_slice(&fs::read(&counters_json).unwrap()).unwrap();
+    assert_eq!(
+        written, run.counters,
+        "--counters-json holds the printed totals"
+    );
     assert!(
-        run.parts == hadoop_reference(&inputs),
+        run.parts == hadoop_reference(dir.path(), &inputs),
         "part files differ from Hadoop's partitioning"
     );
     assert_eq!(run.merged(), reference.merged());
