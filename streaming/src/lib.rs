@@ -23,3 +23,4 @@ pub mod row;
 pub mod runner;
 pub mod stats;
 pub mod summary;
+pub mod webhdfs;
