@@ -1,0 +1,306 @@
+//! Genuine Hadoop streaming: `hadoop jar hadoop-streaming-<ver>.jar` runs the static mapper,
+//! combiner and reducer executables on the stack's YARN over records parsed from the site mirror
+//! (placed in HDFS through WebHDFS), and its output is byte-identical to `mhfz-local-runner`'s on
+//! the same input; the executables' `reporter:counter:` counters are read back from the job.
+//!
+//! Partitioning differs: Hadoop's `HashPartitioner` (Java hash of the key) against the local
+//! runner's FNV-1a. So the comparison is (1) the sorted concatenation of all part files, byte for
+//! byte, and (2) each Hadoop part file against the local rows whose key `HashPartitioner` sends
+//! to that reducer, in order.
+//!
+//! Needs the stack with hadoop (`scripts/stack run -- cargo test`: MHFZ_HADOOP_STREAMING_JAR,
+//! MHFZ_WEBHDFS_URL, ...) and the mirror (`MHFZ_MIRROR`, default
+//! `<repo>/../shared/ferias-site/buki`); fails when either is missing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{run, sorted, MAPPER, REDUCER, RUNNER};
+use mhfz_ingest::parse::{parse_page, PageRef};
+use mhfz_record::{PageVariant, WeaponClass};
+use mhfz_streaming::webhdfs::WebHdfs;
+
+/// Two classes keep the job short: a blademaster class and a bowgun class.
+const CLASSES: [WeaponClass; 2] = [WeaponClass::Hammer, WeaponClass::HeavyBowgun];
+const REDUCERS: usize = 3;
+/// Lines no mapper accepts: counted (`mhfz/malformed_records`) and skipped.
+const BAD_RECORDS: &[u8] = b"{\"weapon_id\": \"half a record\"\n[1, 2, 3]\nnot json at all\n";
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn mirror_dir() -> PathBuf {
+    let dir = std::env::var_os("MHFZ_MIRROR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/ferias-site/buki"));
+    assert!(
+        dir.join("buki.htm").is_file(),
+        "the site mirror is missing: no buki.htm in {} (set MHFZ_MIRROR to the mirror's buki/ directory)",
+        dir.display()
+    );
+    dir
+}
+
+fn stack_var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run inside `scripts/stack run -- cargo test` with the hadoop service")
+    })
+}
+
+/// One NDJSON input per class from its English pages in the mirror; the bad lines go in the
+/// middle of the first. Returns the files and the number of records written.
+fn write_mirror_inputs(dir: &Path) -> (Vec<PathBuf>, u64) {
+    let mirror = mirror_dir();
+    let mut records = 0;
+    let inputs = CLASSES
+        .iter()
+        .enumerate()
+        .map(|(index, &class)| {
+            let mut ndjson = Vec::new();
+            for variant in PageVariant::ALL {
+                let file_name = format!("{}{}.htm", class.page_stem(), variant.page_suffix());
+                let Ok(html) = fs::read(mirror.join(&file_name)) else {
+                    continue;
+                };
+                let page = PageRef {
+                    class,
+                    variant,
+                    file_name,
+                };
+                let parsed =
+                    parse_page(&page, &html).unwrap_or_else(|e| panic!("{}: {e}", page.file_name));
+                for record in &parsed.records {
+                    serde_json::to_writer(&mut ndjson, record).unwrap();
+                    ndjson.push(b'\n');
+                    records += 1;
+                }
+                if index == 0 && variant == PageVariant::ALL[0] {
+                    ndjson.extend_from_slice(BAD_RECORDS);
+                }
+            }
+            assert!(
+                ndjson.len() > 100_000,
+                "few records for {class:?} in the mirror"
+            );
+            let path = dir.join(format!("{}.ndjson", class.id()));
+            fs::write(&path, ndjson).unwrap();
+            path
+        })
+        .collect();
+    (inputs, records)
+}
+
+/// Hadoop's `HashPartitioner` on a `Text` key: `(hashCode & i32::MAX) % reducers`, with
+/// `Text.hashCode` = `WritableComparator.hashBytes`: `h = 31 * h + b` over signed bytes, from 1.
+fn hadoop_partition(key: &[u8], reducers: usize) -> usize {
+    let hash = key.iter().fold(1_i32, |hash, &byte| {
+        hash.wrapping_mul(31).wrapping_add(i32::from(byte as i8))
+    });
+    ((hash & i32::MAX) as usize) % reducers
+}
+
+/// The `group` counters of the block the job client prints at the end (`\tgroup` then
+/// `\t\tname=value` lines).
+fn job_client_counters(stderr: &str, group: &str) -> BTreeMap<String, u64> {
+    let heading = format!("\t{group}");
+    stderr
+        .lines()
+        .skip_while(|line| *line != heading)
+        .skip(1)
+        .map_while(|line| line.strip_prefix("\t\t"))
+        .map(|line| {
+            let (name, value) = line.split_once('=').unwrap();
+            (name.to_string(), value.trim().parse().unwrap())
+        })
+        .collect()
+}
+
+fn local_runner_counters(stderr: &str) -> BTreeMap<String, u64> {
+    stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("  mhfz."))
+        .filter_map(|line| line.split_once('='))
+        .map(|(name, value)| (name.to_string(), value.parse().unwrap()))
+        .collect()
+}
+
+fn hadoop(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(repo_root().join("scripts/hadoop"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn streaming_job_on_yarn_matches_the_local_runner_and_reports_counters() {
+    let streaming_jar = stack_var("MHFZ_HADOOP_STREAMING_JAR");
+    let hdfs = WebHdfs::from_env().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let (inputs, records) = write_mirror_inputs(scratch.path());
+
+    let base = format!("/mhfz-tests/hadoop-streaming-{}", std::process::id());
+    hdfs.delete(&base, true).unwrap();
+    for input in &inputs {
+        let name = input.file_name().unwrap().to_str().unwrap();
+        hdfs.put_atomically(
+            &format!("{base}/input/{name}"),
+            fs::File::open(input).unwrap(),
+        )
+        .unwrap();
+    }
+
+    let files = format!("{MAPPER},{REDUCER}");
+    let (input_dir, output_dir) = (format!("{base}/input"), format!("{base}/output"));
+    let reducers = REDUCERS.to_string();
+    let (ok, _, job_log) = hadoop(&[
+        "jar",
+        &streaming_jar,
+        "-D",
+        "mapreduce.job.name=mhfz hadoop_streaming test",
+        // One map task per input file, as the local runner: then every counter must agree
+        // (by default FileInputFormat splits the larger file in two to reach 2 map tasks).
+        "-D",
+        "mapreduce.input.fileinputformat.split.minsize=1073741824",
+        "-files",
+        &files,
+        "-mapper",
+        "mhfz-mapper",
+        "-combiner",
+        "mhfz-reducer --combiner",
+        "-reducer",
+        "mhfz-reducer",
+        "-numReduceTasks",
+        &reducers,
+        "-input",
+        &input_dir,
+        "-output",
+        &output_dir,
+    ]);
+    assert!(ok, "the streaming job failed:\n{job_log}");
+    assert!(
+        job_log.contains("running in uber mode : false"),
+        "the job ran in YARN containers:\n{job_log}"
+    );
+
+    // The job's output, read back through WebHDFS.
+    let names: Vec<String> = hdfs
+        .list(&output_dir)
+        .unwrap()
+        .into_iter()
+        .map(|status| status.path_suffix)
+        .collect();
+    let expected_names: Vec<String> = std::iter::once("_SUCCESS".to_string())
+        .chain((0..REDUCERS).map(|i| format!("part-{i:05}")))
+        .collect();
+    assert_eq!(names, expected_names);
+    let hadoop_parts: Vec<Vec<u8>> = (0..REDUCERS)
+        .map(|i| hdfs.read(&format!("{output_dir}/part-{i:05}")).unwrap())
+        .collect();
+
+    // The local runner on the same files, with the same reducer count and combiner.
+    let local_out = scratch.path().join("local");
+    let output = Command::new(RUNNER)
+        .args(&inputs)
+        .args(["--reducers", &reducers, "--combiner", "--output-dir"])
+        .arg(&local_out)
+        .output()
+        .unwrap();
+    let runner_log = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "mhfz-local-runner failed:\n{runner_log}"
+    );
+    let local_rows: Vec<u8> = (0..REDUCERS)
+        .flat_map(|i| fs::read(local_out.join(format!("part-{i:05}"))).unwrap())
+        .collect();
+
+    // (1) All rows, sorted: byte-identical.
+    let hadoop_rows: Vec<u8> = hadoop_parts.concat();
+    assert!(!hadoop_rows.is_empty());
+    assert_eq!(
+        String::from_utf8(sorted(&hadoop_rows)).unwrap(),
+        String::from_utf8(sorted(&local_rows)).unwrap()
+    );
+    // (2) Each part file: the rows of the keys HashPartitioner sends there, in key order. One
+    // reducer over the whole sorted map output gives one row per distinct key, in key order.
+    let all_input: Vec<u8> = inputs.iter().flat_map(|p| fs::read(p).unwrap()).collect();
+    let (ok, mapped, err) = run(MAPPER, &[], &all_input);
+    assert!(ok, "mapper failed: {err}");
+    let mapped = sorted(&mapped);
+    let mut keys: Vec<&[u8]> = mapped
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| line.split(|&b| b == b'\t').next().unwrap())
+        .collect();
+    keys.dedup();
+    let (ok, rows_in_key_order, err) = run(REDUCER, &[], &mapped);
+    assert!(ok, "reducer failed: {err}");
+    let rows_in_key_order: Vec<&[u8]> =
+        rows_in_key_order.split_inclusive(|&b| b == b'\n').collect();
+    assert_eq!(rows_in_key_order.len(), keys.len());
+    for (index, part) in hadoop_parts.iter().enumerate() {
+        let expected: Vec<u8> = keys
+            .iter()
+            .zip(&rows_in_key_order)
+            .filter(|(key, _)| hadoop_partition(key, REDUCERS) == index)
+            .flat_map(|(_, row)| row.iter().copied())
+            .collect();
+        assert!(
+            part == &expected,
+            "part-{index:05} differs from HashPartitioner's share of the rows"
+        );
+    }
+
+    // The executables' counters, from the block the job client printed...
+    let counters = job_client_counters(&job_log, "mhfz");
+    let rows = hadoop_rows.iter().filter(|&&b| b == b'\n').count() as u64;
+    assert_eq!(
+        counters.get("map_input_records"),
+        Some(&records),
+        "{job_log}"
+    );
+    assert_eq!(counters.get("malformed_records"), Some(&3), "{job_log}");
+    assert_eq!(counters.get("reduce_output_rows"), Some(&rows), "{job_log}");
+    // Hadoop's own record counters agree with them.
+    let framework = job_client_counters(&job_log, "Map-Reduce Framework");
+    assert_eq!(framework.get("Map input records"), Some(&(records + 3)));
+    assert_eq!(framework.get("Reduce output records"), Some(&rows));
+    assert_eq!(
+        framework.get("Combine output records"),
+        counters.get("combine_output_partials")
+    );
+    // ...the same as the local runner's, all of them: both ran one map task per input file.
+    let local = local_runner_counters(&runner_log);
+    assert_eq!(
+        counters, local,
+        "Hadoop's counters against the local runner's"
+    );
+
+    // ...and from the finished job itself, as `mapred job -counter` reads them (history server).
+    let job_id = job_log
+        .lines()
+        .find_map(|line| line.split("Running job: ").nth(1))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no job id in the job client's output:\n{job_log}"));
+    for (name, value) in [
+        ("map_input_records", records),
+        ("malformed_records", 3),
+        ("reduce_output_rows", rows),
+    ] {
+        let (ok, stdout, stderr) = hadoop(&["job", "-counter", job_id, "mhfz", name]);
+        assert!(ok, "job -counter {job_id} mhfz {name} failed:\n{stderr}");
+        assert_eq!(stdout.trim(), value.to_string(), "counter {name}");
+    }
+
+    hdfs.delete(&base, true).unwrap();
+}
