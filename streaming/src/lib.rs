@@ -5,6 +5,8 @@
 //!   or with `--combiner` merged partials; also prints the Hive DDL ([`hive`]).
 //! * `mhfz-exporter` ([`export`]): the weapon records changed in PostgreSQL since the last
 //!   export → NDJSON, the mapper's input.
+//! * `mhfz-loader` ([`loader`]): a run's statistics rows → its partition of the Hive table
+//!   (files placed on HDFS, partition registered through HiveServer2 with beeline).
 //! * `mhfz-local-runner` ([`runner`]): runs mapper, optional combiner, `sort` and reducer as
 //!   child processes the way Hadoop (or mrjob's local runner) would.
 //!
@@ -16,6 +18,7 @@ pub mod cli;
 pub mod export;
 pub mod hive;
 pub mod key;
+pub mod loader;
 pub mod mapper;
 pub mod protocol;
 pub mod reducer;

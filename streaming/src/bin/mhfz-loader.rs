@@ -1,0 +1,112 @@
+//! Loads one run's statistics rows (reducer output files, or a Hadoop job's output directory)
+//! into the Hive statistics table: the files become the run's partition directory below the
+//! table location (HDFS through WebHDFS, or a local directory), and the partition is registered
+//! through HiveServer2 with beeline. Loading a run again replaces only that run's partition.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Parser;
+use mhfz_streaming::cli;
+use mhfz_streaming::hive::{render_load_run, HiveTable, RunId};
+use mhfz_streaming::loader::beeline::Beeline;
+use mhfz_streaming::loader::load_run;
+use mhfz_streaming::loader::placement::{FileSystem, LocalFileSystem};
+use mhfz_streaming::webhdfs::WebHdfs;
+
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// The run these statistics belong to: letters, digits, -, _ and . (the partition value).
+    #[arg(long)]
+    run_id: RunId,
+    /// Table location: hdfs://HOST:PORT/PATH (written through WebHDFS) or file:///PATH; the run's
+    /// files go to its run_id=<id> subdirectory.
+    #[arg(long)]
+    location: String,
+    /// Hive database of the statistics table (created if missing).
+    #[arg(long, default_value = "mhfz")]
+    database: String,
+    /// Hive table name (created if missing).
+    #[arg(long, default_value = "weapon_statistics")]
+    table: String,
+    /// HiveServer2 JDBC URL (jdbc:hive2://HOST:PORT/default).
+    #[arg(long, env = "MHFZ_HIVE_JDBC_URL")]
+    jdbc_url: Option<String>,
+    /// The beeline executable (run directly, not through a shell).
+    #[arg(long, env = "MHFZ_BEELINE")]
+    beeline: Option<PathBuf>,
+    /// User name given to HiveServer2.
+    #[arg(long, default_value = "mhfz")]
+    hive_user: String,
+    /// WebHDFS base URL of the NameNode holding an hdfs:// location (http://HOST:PORT).
+    #[arg(long, env = "MHFZ_WEBHDFS_URL")]
+    webhdfs_url: Option<String>,
+    /// User the WebHDFS requests act as (simple authentication).
+    #[arg(long, env = "MHFZ_HDFS_USER")]
+    hdfs_user: Option<String>,
+    /// Print the HiveQL that would run and exit, changing nothing (needs no server).
+    #[arg(long)]
+    print_hql: bool,
+    /// Statistics row files (mhfz-reducer output) or Hadoop job output directories.
+    #[arg(required_unless_present = "print_hql")]
+    inputs: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    cli::exit_code("mhfz-loader", run(Args::parse()).map_err(Into::into))
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let table = HiveTable {
+        database: &args.database,
+        table: &args.table,
+        location: &args.location,
+    };
+    if args.print_hql {
+        let hql = render_load_run(&table, &args.run_id, "mhfz-loader done")?;
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(hql.as_bytes())?;
+        return Ok(stdout.flush()?);
+    }
+    let beeline = Beeline {
+        program: args
+            .beeline
+            .context("no beeline: give --beeline (or MHFZ_BEELINE)")?,
+        jdbc_url: args
+            .jdbc_url
+            .context("no HiveServer2 URL: give --jdbc-url (or MHFZ_HIVE_JDBC_URL)")?,
+        user: args.hive_user.clone(),
+    };
+    let webhdfs;
+    let fs: &dyn FileSystem = if args.location.starts_with("hdfs:") {
+        let url = args
+            .webhdfs_url
+            .as_deref()
+            .context("an hdfs:// location needs --webhdfs-url (or MHFZ_WEBHDFS_URL)")?;
+        let user = args
+            .hdfs_user
+            .as_deref()
+            .context("an hdfs:// location needs --hdfs-user (or MHFZ_HDFS_USER)")?;
+        webhdfs = WebHdfs::new(url, user)?;
+        &webhdfs
+    } else {
+        &LocalFileSystem
+    };
+    let started = Instant::now();
+    let summary = load_run(&table, &args.run_id, &args.inputs, fs, &beeline)?;
+    eprintln!(
+        "mhfz-loader: run {}: {} rows in {} files loaded into `{}`.`{}` at {} ({:.1} s)",
+        args.run_id,
+        summary.rows,
+        summary.files,
+        args.database,
+        args.table,
+        summary.partition_location,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
