@@ -13,8 +13,8 @@ use clap::Parser;
 use mhfz_streaming::cli;
 use mhfz_streaming::hive::{render_load_run, HiveTable, RunId};
 use mhfz_streaming::loader::beeline::Beeline;
-use mhfz_streaming::loader::load_run;
 use mhfz_streaming::loader::placement::{FileSystem, LocalFileSystem};
+use mhfz_streaming::loader::{done_marker, load_run};
 use mhfz_streaming::webhdfs::WebHdfs;
 
 #[derive(Parser, Debug)]
@@ -67,7 +67,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         location: &args.location,
     };
     if args.print_hql {
-        let hql = render_load_run(&table, &args.run_id, "mhfz-loader done")?;
+        let hql = render_load_run(&table, &args.run_id, &done_marker(&args.run_id))?;
         let mut stdout = io::stdout().lock();
         stdout.write_all(hql.as_bytes())?;
         return Ok(stdout.flush()?);

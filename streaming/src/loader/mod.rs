@@ -111,6 +111,11 @@ pub fn location_path<'a>(location: &'a str, expected_scheme: &str) -> Result<&'a
     })
 }
 
+/// The line the load script's last statement prints (see [`crate::hive::render_load_run`]).
+pub fn done_marker(run_id: &RunId) -> String {
+    format!("mhfz-loader done run_id={run_id}")
+}
+
 /// Loads the statistics rows in `inputs` as run `run_id` of `table`: checks them, places them in
 /// the partition directory on `fs` (the table location's scheme must be `fs`'s), and registers
 /// the partition through `beeline`. Nothing is placed when a row is bad or the HiveQL cannot be
@@ -128,7 +133,7 @@ pub fn load_run(
     for file in &files {
         rows += check_rows(file)?;
     }
-    let marker = format!("mhfz-loader done run_id={run_id}");
+    let marker = done_marker(run_id);
     let script = render_load_run(table, run_id, &marker)?;
     replace_partition_files(fs, table_dir, run_id, &files)?;
     beeline.run_script(&script, &marker)?;
