@@ -3,10 +3,11 @@
 //! [`WebHdfs::from_env`] connects to the stack's NameNode (`MHFZ_WEBHDFS_URL`, acting as
 //! `MHFZ_HDFS_USER`). Operations take absolute HDFS paths (`/mhfz/runs/r1/part-00000`).
 //!
-//! Data moves the way WebHDFS specifies: `CREATE` and `OPEN` are answered by the NameNode with a
+//! Data moves the way WebHDFS specifies: `CREATE`, `APPEND` and `OPEN` are answered by the NameNode with a
 //! redirect (HTTP 307) to a DataNode, which then takes or serves the bytes; the client follows it
 //! itself, so a streamed upload is sent exactly once. [`WebHdfs::put_atomically`] writes to a
-//! temporary name beside the target and renames it over the target (`RENAME` with
+//! temporary name beside the target (created empty, then appended to) and renames it over the
+//! target (`RENAME` with
 //! `renameoptions=OVERWRITE`, atomic in the NameNode): readers see the old file or the whole new
 //! one, never a part.
 //!
@@ -181,19 +182,13 @@ impl WebHdfs {
     /// Writes `data` to the file `path` (its parents are created), replacing an existing file
     /// when `overwrite`; else an existing file is an error (`FileAlreadyExistsException`).
     pub fn create(&self, path: &str, data: impl Read, overwrite: bool) -> Result<()> {
-        let location = self.redirect("CREATE", path, "PUT", &format!("&overwrite={overwrite}"))?;
-        let mut data = data;
-        let response = self
-            .agent
-            .put(&location)
-            .header("Content-Type", "application/octet-stream")
-            .send(SendBody::from_reader(&mut data))
-            .map_err(|source| transport("CREATE", path, &location, source))?;
-        let response = check("CREATE", path, response)?;
-        match response.status().as_u16() {
-            201 | 200 => Ok(()),
-            status => Err(protocol("CREATE", path, format!("HTTP {status}"))),
-        }
+        let query = format!("&overwrite={overwrite}");
+        self.send_data("CREATE", path, "PUT", &query, data)
+    }
+
+    /// Appends `data` to the existing file `path`.
+    pub fn append(&self, path: &str, data: impl Read) -> Result<()> {
+        self.send_data("APPEND", path, "POST", "", data)
     }
 
     /// Writes `data` to `path` atomically: into a temporary file beside it, then renamed over
@@ -209,8 +204,12 @@ impl WebHdfs {
             parent.trim_end_matches('/'),
             std::process::id()
         );
+        // The temporary file is created empty and complete first, then the data appended: a
+        // failed upload leaves a file that surely exists and is removed here. (Had the data gone
+        // with CREATE, the DataNode could create the file after the failure's clean-up.)
+        self.create(&temporary, io::empty(), false)?;
         let placed = self
-            .create(&temporary, data, false)
+            .append(&temporary, data)
             .and_then(|()| self.rename_over(&temporary, path));
         if placed.is_err() {
             let _ = self.delete(&temporary, false);
@@ -285,6 +284,31 @@ impl WebHdfs {
         Ok(content)
     }
 
+    /// `op` (CREATE or APPEND) in two steps: the NameNode's redirect, then `data` to the DataNode.
+    fn send_data(
+        &self,
+        op: &'static str,
+        path: &str,
+        method: &str,
+        query: &str,
+        mut data: impl Read,
+    ) -> Result<()> {
+        let location = self.redirect(op, path, method, query)?;
+        let request = if method == "POST" {
+            self.agent.post(&location)
+        } else {
+            self.agent.put(&location)
+        };
+        let response = request
+            .header("Content-Type", "application/octet-stream")
+            .send(SendBody::from_reader(&mut data))
+            .map_err(|source| transport(op, path, &location, source))?;
+        match check(op, path, response)?.status().as_u16() {
+            200 | 201 => Ok(()),
+            status => Err(protocol(op, path, format!("HTTP {status}"))),
+        }
+    }
+
     fn url(&self, op: &str, path: &str, query: &str) -> Result<String> {
         let mut url = format!(
             "{}/webhdfs/v1{}?op={op}&user.name=",
@@ -306,6 +330,7 @@ impl WebHdfs {
         let url = self.url(op, path, query)?;
         let sent = match method {
             "PUT" => self.agent.put(&url).send_empty(),
+            "POST" => self.agent.post(&url).send_empty(),
             "DELETE" => self.agent.delete(&url).call(),
             _ => self.agent.get(&url).call(),
         };

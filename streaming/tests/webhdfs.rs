@@ -48,6 +48,9 @@ fn files_are_created_read_listed_renamed_and_deleted() {
     );
     hdfs.create(&file, &b"short\n"[..], true).unwrap();
     assert_eq!(hdfs.read(&file).unwrap(), b"short\n");
+    hdfs.append(&file, &b"more\n"[..]).unwrap();
+    assert_eq!(hdfs.read(&file).unwrap(), b"short\nmore\n");
+    hdfs.create(&file, &b"short\n"[..], true).unwrap();
 
     let listed = hdfs.list(&dir).unwrap();
     assert_eq!(listed.len(), 1);
