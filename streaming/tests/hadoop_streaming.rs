@@ -19,7 +19,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{run, sorted, MAPPER, REDUCER, RUNNER};
+use common::{assert_statically_linked, run, sorted, MAPPER, REDUCER, RUNNER};
 use mhfz_ingest::parse::{parse_page, PageRef};
 use mhfz_record::{PageVariant, WeaponClass};
 use mhfz_streaming::webhdfs::WebHdfs;
@@ -144,6 +144,9 @@ fn hadoop(args: &[&str]) -> (bool, String, String) {
 #[test]
 fn streaming_job_on_yarn_matches_the_local_runner_and_reports_counters() {
     let streaming_jar = stack_var("MHFZ_HADOOP_STREAMING_JAR");
+    // Shipped with -files into containers that have nothing but a JVM: they must be static.
+    assert_statically_linked(Path::new(MAPPER));
+    assert_statically_linked(Path::new(REDUCER));
     let hdfs = WebHdfs::from_env().unwrap();
     let scratch = tempfile::tempdir().unwrap();
     let (inputs, records) = write_mirror_inputs(scratch.path());
