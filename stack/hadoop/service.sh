@@ -33,7 +33,9 @@ hadoop_jvm_opts="-XX:+UseSerialGC -XX:-UsePerfData -Djava.net.preferIPv4Stack=tr
 hadoop_src=$repo/stack/hadoop
 hadoop_version=$(sed -n 's:.*<hadoop.version>\(.*\)</hadoop.version>.*:\1:p' "$hadoop_src/pom.xml")
 [[ -n $hadoop_version ]] || die "no <hadoop.version> in $hadoop_src/pom.xml"
-hadoop_jars=$cache/hadoop-$hadoop_version/jars
+# Named after the pom's content too: any change to it fetches afresh.
+hadoop_jars_name=hadoop-$hadoop_version-$(sha256sum "$hadoop_src/pom.xml" | cut -c1-12)
+hadoop_jars=$cache/$hadoop_jars_name/jars
 hadoop_dir=$state/hadoop
 hadoop_conf=$hadoop_dir/conf
 hadoop_classpath="$hadoop_conf:$hadoop_jars/*"
@@ -144,7 +146,7 @@ hadoop_start() {
     [[ $state != *[[:space:]]* && $cache != *[[:space:]]* ]] ||
         die "Hadoop needs state and cache paths without spaces ($state, $cache)"
     command -v python3 >/dev/null || die "python3 is needed to check that Hadoop answers"
-    ensure_maven_jars "hadoop-$hadoop_version" "$hadoop_src"
+    ensure_maven_jars "$hadoop_jars_name" "$hadoop_src"
     [[ -f $hadoop_streaming_jar ]] || die "$hadoop_streaming_jar is missing from the fetched jars"
     hadoop_java_home=$(dirname "$(dirname "$(readlink -f "$(command -v "$java")")")")
     if ((running == 0)); then
