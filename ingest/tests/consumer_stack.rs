@@ -3,36 +3,31 @@
 
 mod consumer_support;
 
-use consumer_support::{keyed, records_of_every_class, summary_count, Fixture};
+use consumer_support::{
+    keyed, records_of_every_class, summary_count, wait_exit, wait_for, Fixture,
+};
 use mhfz_record::WeaponClass;
-use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
 
-/// Waits until `condition` holds, or panics after `timeout` naming `what`.
-fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits for `child` to exit within `timeout`; kills it and panics otherwise.
-fn wait_exit(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("mhfz-consumer did not exit within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Asks the consumer to stop (SIGTERM), waits for it and returns its exit status and stderr.
+fn terminate(mut child: Child) -> (ExitStatus, String) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = wait_exit(&mut child, Duration::from_secs(30));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    (status, stderr)
 }
 
 #[test]
@@ -189,49 +184,6 @@ fn poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_written() {
     assert!(error_of(invalid.weapon_id.as_str()).contains("rarity"));
 }
 
-#[test]
-fn killed_three_times_mid_stream_it_loses_and_duplicates_nothing() {
-    let mut fixture = Fixture::new(3);
-    let records = records_of_every_class(150);
-    let total = records.len() as i64;
-    fixture.produce(&keyed(&records, "run-1"));
-
-    let mut killed_mid_stream = 0;
-    for round in 1..=3 {
-        let mut child = fixture
-            .consumer(&["--batch-size", "10"])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // A restarted member waits for the killed one's session (6 s) to expire.
-        let target = total * round / 5;
-        wait_for("progress", Duration::from_secs(90), || {
-            fixture.rows() >= target
-        });
-        child.kill().unwrap(); // SIGKILL: no chance to commit anything.
-        child.wait().unwrap();
-        let rows = fixture.rows();
-        eprintln!("round {round}: killed at {rows} of {total} rows");
-        if rows < total {
-            killed_mid_stream += 1;
-        }
-    }
-    assert!(killed_mid_stream > 0, "every kill came after the end");
-
-    fixture.consume_until_idle(&[]);
-    assert_eq!(fixture.rows(), total);
-    assert_eq!(fixture.distinct_ids(), total);
-    let stored: BTreeSet<String> = fixture
-        .admin
-        .query("SELECT weapon_id FROM mhfz.weapons", &[])
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect();
-    let produced: BTreeSet<String> = records.iter().map(|r| r.weapon_id.to_string()).collect();
-    assert_eq!(stored, produced);
-}
-
 fn get_metrics(port: u16) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream
@@ -326,7 +278,7 @@ fn sigterm_finishes_the_batch_commits_and_exits_0() {
     let mut fixture = Fixture::new(2);
     let records = records_of_every_class(4);
     fixture.produce(&keyed(&records, "run-1"));
-    let mut child = fixture
+    let child = fixture
         .consumer(&[])
         .stderr(Stdio::piped())
         .spawn()
@@ -335,19 +287,7 @@ fn sigterm_finishes_the_batch_commits_and_exits_0() {
     wait_for("the rows", Duration::from_secs(60), || {
         fixture.rows() == total
     });
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let status = wait_exit(&mut child, Duration::from_secs(30));
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (status, stderr) = terminate(child);
     assert!(status.success(), "exit {status}: {stderr}");
     assert!(stderr.contains("stopping on request"), "{stderr}");
     assert_eq!(summary_count(&stderr, "messages"), total as u64, "{stderr}");
@@ -400,7 +340,7 @@ fn a_lost_database_connection_is_retried_and_nothing_is_lost() {
     let records = records_of_every_class(4);
     let (first, second) = records.split_at(20);
     fixture.produce(&keyed(first, "run-1"));
-    let mut child = fixture
+    let child = fixture
         .consumer(&[])
         .stderr(Stdio::piped())
         .spawn()
@@ -424,18 +364,7 @@ fn a_lost_database_connection_is_retried_and_nothing_is_lost() {
         || fixture.rows() == records.len() as i64,
     );
 
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = wait_exit(&mut child, Duration::from_secs(30));
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let (status, stderr) = terminate(child);
     assert!(status.success(), "exit {status}: {stderr}");
     assert!(stderr.contains("retrying in"), "{stderr}");
     assert_eq!(fixture.distinct_ids(), records.len() as i64);

@@ -14,19 +14,6 @@ use mhfz_record::{page_file_name, PageVariant, WeaponClass, WeaponRecord};
 use util::mirror::*;
 use util::*;
 
-const MIRRORED: [WeaponClass; 10] = [
-    WeaponClass::GreatSword,
-    WeaponClass::LongSword,
-    WeaponClass::SwordAndShield,
-    WeaponClass::DualSwords,
-    WeaponClass::Hammer,
-    WeaponClass::Lance,
-    WeaponClass::SwitchAxeF,
-    WeaponClass::LightBowgun,
-    WeaponClass::HeavyBowgun,
-    WeaponClass::Bow,
-];
-
 fn read_page(mirror: &Path, file: &str) -> Vec<u8> {
     fs::read(mirror.join(file)).unwrap()
 }

@@ -7,9 +7,9 @@
 #[path = "../../../store/tests/support/mod.rs"]
 mod store_support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -24,6 +24,8 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use rdkafka::ClientContext;
 use tempfile::TempDir;
 
+// Each test binary uses its own part.
+#[allow(unused_imports)]
 pub use store_support::{count, record, records_of_every_class, TestDatabase};
 
 pub const SCRAPED_AT: &str = "2026-11-28T02:04:31.123Z";
@@ -279,6 +281,40 @@ impl Fixture {
             &mut self.admin,
             "SELECT count(DISTINCT weapon_id) FROM mhfz.weapons",
         )
+    }
+
+    /// Every weapon id stored.
+    pub fn stored_ids(&mut self) -> BTreeSet<String> {
+        self.admin
+            .query("SELECT weapon_id FROM mhfz.weapons", &[])
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect()
+    }
+}
+
+/// Waits until `condition` holds, or panics after `timeout` naming `what`.
+pub fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits for `child` to exit within `timeout`; kills it and panics otherwise.
+pub fn wait_exit(child: &mut Child, timeout: Duration) -> ExitStatus {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the child process did not exit within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -2,7 +2,22 @@
 
 use std::path::{Path, PathBuf};
 
-use mhfz_record::{Layout, WeaponRecord};
+use mhfz_record::{Layout, WeaponClass, WeaponRecord};
+
+/// The ten classes the mirror holds: its class index also links hunting horn, gunlance, tonfa
+/// and magnet spike pages, which it lacks.
+pub const MIRRORED: [WeaponClass; 10] = [
+    WeaponClass::GreatSword,
+    WeaponClass::LongSword,
+    WeaponClass::SwordAndShield,
+    WeaponClass::DualSwords,
+    WeaponClass::Hammer,
+    WeaponClass::Lance,
+    WeaponClass::SwitchAxeF,
+    WeaponClass::LightBowgun,
+    WeaponClass::HeavyBowgun,
+    WeaponClass::Bow,
+];
 
 /// The mirror of the site's weapon pages: `$MHFZ_MIRROR`, else
 /// `<repo>/../shared/ferias-site/buki`. Panics with a clear message when it is missing, so the
