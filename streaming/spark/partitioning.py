@@ -1,12 +1,11 @@
 """How streaming lines are keyed and partitioned among reducers (shipped to Spark's workers).
 
 The key of a line is the text before its first tab, or the whole line, as Hadoop streaming
-splits it. A partitioner maps a key to a non-negative integer; RDD.partitionBy takes it modulo
-the number of reducers.
+splits it. The partitioner is Hadoop's (as mhfz_streaming::runner::partition): it maps a key
+to a non-negative integer; RDD.partitionBy takes it modulo the number of reducers.
 """
 
 from functools import lru_cache
-from typing import Callable, Dict
 
 
 def hadoop_partition(key: str) -> int:
@@ -22,22 +21,6 @@ def _hadoop_text_hash(key: str) -> int:
     for byte in key.encode("utf-8"):
         hash_ = (31 * hash_ + (byte - 256 if byte > 127 else byte)) & 0xFFFF_FFFF
     return hash_
-
-
-@lru_cache(maxsize=65536)
-def fnv1a_partition(key: str) -> int:
-    """The local runner's partitioner (mhfz_streaming::runner::partition): 64-bit FNV-1a of the
-    key's bytes; RDD.partitionBy applies the modulo."""
-    hash_ = 0xCBF2_9CE4_8422_2325
-    for byte in key.encode("utf-8"):
-        hash_ = ((hash_ ^ byte) * 0x0100_0000_01B3) & 0xFFFF_FFFF_FFFF_FFFF
-    return hash_
-
-
-PARTITIONERS: Dict[str, Callable[[str], int]] = {
-    "hadoop": hadoop_partition,
-    "fnv1a": fnv1a_partition,
-}
 
 
 def key_of(line: str) -> str:

@@ -14,7 +14,8 @@ Stages, as Hadoop streaming runs them:
 3. reduce: each partition is piped through ``mhfz-reducer`` and saved as ``part-NNNNN``.
 
 The statistics are exact, so the rows do not depend on the combiner or on how lines are split
-among tasks; which part file holds a row depends only on the partitioner (--partitioner).
+among tasks; which part file holds a row is Hadoop's HashPartitioner's choice, as in Hadoop
+streaming and mhfz-local-runner, so the part files are byte-identical to theirs.
 
 Every executable runs under task_wrapper.py with an explicit environment, so its
 ``reporter:counter:`` lines are summed (printed at the end, like the local runner's) and a
@@ -43,7 +44,7 @@ from py4j.protocol import Py4JError
 from pyspark import SparkConf, SparkContext
 from pyspark.shuffle import ExternalSorter
 
-from partitioning import PARTITIONERS, key_of
+from partitioning import hadoop_partition, key_of
 
 PROGRAM = "spark-streaming"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,12 +81,6 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     parser.add_argument("--strict", action="store_true", help="pass --strict to every program")
     parser.add_argument(
         "--counters-json", help="also write the counter totals here, as a JSON object"
-    )
-    parser.add_argument(
-        "--partitioner",
-        choices=sorted(PARTITIONERS),
-        default="hadoop",
-        help="hadoop: Hadoop's HashPartitioner (default); fnv1a: mhfz-local-runner's",
     )
     return parser.parse_args(argv)
 
@@ -153,7 +148,7 @@ def build(sc: SparkContext, args: argparse.Namespace, stages: Stages):
             mapped.mapPartitions(sort_by_key), "combiner", stages.reducer, "--combiner"
         )
     shuffled = mapped.map(lambda line: (key_of(line), line)).repartitionAndSortWithinPartitions(
-        args.reducers, PARTITIONERS[args.partitioner]
+        args.reducers, hadoop_partition
     )
     return stages.pipe(shuffled.values(), "reducer", stages.reducer)
 

@@ -4,7 +4,8 @@
 //!
 //! 1. **Map**, one task per input file (or standard input): `mhfz-mapper`, then with
 //!    `--combiner` `LC_ALL=C sort | mhfz-reducer --combiner`. The runner splits the task's output
-//!    into one spill file per reducer by a stable hash of the key ([`partition`]).
+//!    into one spill file per reducer by Hadoop's own partitioner ([`partition`]), so every
+//!    `part-` file is byte-identical to Hadoop streaming's (and the Spark engine's).
 //! 2. **Reduce**, one task per partition: `LC_ALL=C sort <the partition's spill files> |
 //!    mhfz-reducer > part-NNNNN`.
 //!
@@ -111,13 +112,15 @@ pub fn run(config: &RunnerConfig) -> Result<RunSummary, RunnerError> {
     })
 }
 
-/// The reducer (partition) of a key: FNV-1a of the key's bytes, modulo the reducer count.
-/// Stable across runs and platforms, unlike `std`'s randomly seeded hasher.
+/// The reducer (partition) of a key, as Hadoop's default `HashPartitioner` on a `Text` key
+/// chooses it: `(hashCode & i32::MAX) % reducers`, where `Text.hashCode` is
+/// `WritableComparator.hashBytes`: `h = 31 * h + b` over the bytes read as signed Java bytes,
+/// starting from 1.
 pub fn partition(key: &[u8], reducers: usize) -> usize {
-    let hash = key.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    let hash = key.iter().fold(1_i32, |hash, &byte| {
+        hash.wrapping_mul(31).wrapping_add(i32::from(byte as i8))
     });
-    (hash % reducers.max(1) as u64) as usize
+    (hash & i32::MAX) as usize % reducers.max(1)
 }
 
 /// Writes the rows of all `parts`, sorted byte-wise by `LC_ALL=C sort`, to `out`: the
@@ -458,12 +461,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn partitions_are_stable_and_in_range() {
-        // FNV-1a test vector: "a" hashes to 0xaf63dc4c8601ec8c.
-        assert_eq!(
-            partition(b"a", usize::MAX),
-            (0xaf63_dc4c_8601_ec8c_u64 % usize::MAX as u64) as usize
-        );
+    fn partitions_are_hadoops_and_in_range() {
+        // Text.hashCode: "a" → 31 + 97 = 128; "é" (C3 A9, signed -61 -87) → -1017, masked
+        // 2147482631; "class|bow" overflows i32 (checked against Hadoop's HashPartitioner).
+        assert_eq!(partition(b"a", usize::MAX), 128);
+        assert_eq!(partition("é".as_bytes(), usize::MAX), 2_147_482_631);
+        assert_eq!(partition(b"class|bow", usize::MAX), 1_942_452_837);
         for reducers in 1..5 {
             for key in ["all", "class|bow", "element|fire"] {
                 assert!(partition(key.as_bytes(), reducers) < reducers);

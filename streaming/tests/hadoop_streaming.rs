@@ -22,6 +22,7 @@ use std::process::Command;
 use common::{assert_statically_linked, run, sorted, MAPPER, REDUCER, RUNNER};
 use mhfz_ingest::parse::{parse_page, PageRef};
 use mhfz_record::{PageVariant, WeaponClass};
+use mhfz_streaming::runner::partition;
 use mhfz_streaming::webhdfs::WebHdfs;
 
 /// Two classes keep the job short: a blademaster class and a bowgun class.
@@ -93,15 +94,6 @@ fn write_mirror_inputs(dir: &Path) -> (Vec<PathBuf>, u64) {
         })
         .collect();
     (inputs, records)
-}
-
-/// Hadoop's `HashPartitioner` on a `Text` key: `(hashCode & i32::MAX) % reducers`, with
-/// `Text.hashCode` = `WritableComparator.hashBytes`: `h = 31 * h + b` over signed bytes, from 1.
-fn hadoop_partition(key: &[u8], reducers: usize) -> usize {
-    let hash = key.iter().fold(1_i32, |hash, &byte| {
-        hash.wrapping_mul(31).wrapping_add(i32::from(byte as i8))
-    });
-    ((hash & i32::MAX) as usize) % reducers
 }
 
 /// The `group` counters of the block the job client prints at the end (`\tgroup` then
@@ -227,6 +219,14 @@ fn streaming_job_on_yarn_matches_the_local_runner_and_reports_counters() {
         .flat_map(|i| fs::read(local_out.join(format!("part-{i:05}"))).unwrap())
         .collect();
 
+    // (0) Every part file byte-identical to the local runner's: both partition like Hadoop.
+    for i in 0..REDUCERS {
+        let local = fs::read(local_out.join(format!("part-{i:05}"))).unwrap();
+        assert!(
+            local == hadoop_parts[i],
+            "part-{i:05} of Hadoop and of the local runner differ"
+        );
+    }
     // (1) All rows, sorted: byte-identical.
     let hadoop_rows: Vec<u8> = hadoop_parts.concat();
     assert!(!hadoop_rows.is_empty());
@@ -255,7 +255,7 @@ fn streaming_job_on_yarn_matches_the_local_runner_and_reports_counters() {
         let expected: Vec<u8> = keys
             .iter()
             .zip(&rows_in_key_order)
-            .filter(|(key, _)| hadoop_partition(key, REDUCERS) == index)
+            .filter(|(key, _)| partition(key, REDUCERS) == index)
             .flat_map(|(_, row)| row.iter().copied())
             .collect();
         assert!(
