@@ -220,10 +220,10 @@ fn streaming_job_on_yarn_matches_the_local_runner_and_reports_counters() {
         .collect();
 
     // (0) Every part file byte-identical to the local runner's: both partition like Hadoop.
-    for i in 0..REDUCERS {
+    for (i, hadoop_part) in hadoop_parts.iter().enumerate() {
         let local = fs::read(local_out.join(format!("part-{i:05}"))).unwrap();
         assert!(
-            local == hadoop_parts[i],
+            &local == hadoop_part,
             "part-{i:05} of Hadoop and of the local runner differ"
         );
     }

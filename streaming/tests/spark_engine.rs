@@ -115,10 +115,6 @@ impl Run {
             .map(|&name| (name.to_string(), self.counters.get(name).copied()))
             .collect()
     }
-
-    fn merged(&self) -> Vec<u8> {
-        sorted(&self.parts.values().flatten().copied().collect::<Vec<u8>>())
-    }
 }
 
 /// `  name=value` lines after the `<program>: counters:` line.
