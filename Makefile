@@ -17,17 +17,24 @@ demo-mirror: release
 	scripts/serve-mirror '$(MHFZ_MIRROR)' -- \
 	  scripts/demo --site '{url}' --classes '$(MIRROR_CLASSES)' --reducers $(REDUCERS) --out-dir '$(OUT)'
 
-# Tests that need Kafka or PostgreSQL get the real ones: `scripts/stack run` starts the local
-# stack (Kafka KRaft + PostgreSQL on 127.0.0.1), runs the command with its variables, stops it.
+# Pinned Python tools (pyspark, ansible, molecule) from a cached virtualenv (scripts/python-env).
+PYTHON_ENV = PATH="$$(scripts/python-env):$$PATH"
+
+# Tests that need Kafka, PostgreSQL, HDFS/YARN or Hive get the real ones: `scripts/stack run`
+# starts the local stack on 127.0.0.1, runs the command with its variables, stops it.
 test: lint
-	MHFZ_MIRROR='$(MHFZ_MIRROR)' scripts/stack run -- cargo test --workspace --locked
+	$(PYTHON_ENV) MHFZ_MIRROR='$(MHFZ_MIRROR)' scripts/stack run -- cargo test --workspace --locked
 	stack/test-stack
 	# The main job itself, end to end on the mirror, with the release binaries.
 	out=$$(mktemp -d) && $(MAKE) --no-print-directory demo-mirror OUT="$$out" && rm -rf "$$out"
+	# Every Ansible role converged, re-run (idempotence) and verified in podman containers.
+	$(PYTHON_ENV) molecule/run
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(PYTHON_ENV) yamllint --strict roles molecule ansible .config
+	$(PYTHON_ENV) ansible-lint --profile production roles molecule
 
 release:
 	cargo build --release --workspace --locked
