@@ -120,6 +120,8 @@ hadoop_spawn() {
         if ! pid=$(owned_pid "$(hadoop_pidfile "$name")"); then
             # shellcheck disable=SC2207
             cmd=($(hadoop_java "$name" "$class" "$heap"))
+            stack_jmx_agent "$name"
+            cmd=("${cmd[0]}" "${jmx_agent_opts[@]}" "${cmd[@]:1}")
             # The NodeManager hands JAVA_HOME on to the containers' launch scripts.
             JAVA_HOME=$hadoop_java_home spawn_detached "$(hadoop_pidfile "$name")" \
                 "$hadoop_dir/logs/$name.out" "$hadoop_dir" "${cmd[@]}"

@@ -60,6 +60,15 @@ hive_status() {
     fi
 }
 
+# HiveServer2's own metrics (sessions, operations, queries) as MBeans for the JMX exporter agent,
+# while the monitoring service is selected; JMX only (the default reporters also write a JSON file
+# to /tmp).
+hive_metrics_conf() {
+    [[ " ${services[*]} " == *" monitoring "* ]] || return 0
+    echo '  <property><name>hive.server2.metrics.enabled</name><value>true</value></property>'
+    echo '  <property><name>hive.service.metrics.reporter</name><value>JMX</value></property>'
+}
+
 # hive-site.xml for the server, written on every start from the current port and warehouse.
 hive_write_conf() {
     local warehouse=$1
@@ -87,6 +96,7 @@ hive_write_conf() {
   <property><name>hive.server2.enable.doAs</name><value>false</value></property>
   <property><name>hive.server2.materializedviews.registry.impl</name><value>DUMMY</value></property>
   <property><name>hive.scheduled.queries.executor.enabled</name><value>false</value></property>
+$(hive_metrics_conf)
 
   <!-- No ZooKeeper, no transactions: plain external tables. -->
   <property><name>hive.support.concurrency</name><value>false</value></property>
@@ -173,8 +183,9 @@ hive_start() {
     hive_write_beeline
     local -a opens
     mapfile -t opens < <(hive_add_opens)
+    stack_jmx_agent hive
     spawn_detached "$hive_dir/hiveserver2.pid" "$hive_dir/hiveserver2.out" "$hive_dir" \
-        "$java" -Xms256m -Xmx768m -XX:+UseSerialGC -XX:-UsePerfData -Djava.net.preferIPv4Stack=true \
+        "$java" "${jmx_agent_opts[@]}" -Xms256m -Xmx768m -XX:+UseSerialGC -XX:-UsePerfData -Djava.net.preferIPv4Stack=true \
         "${opens[@]}" -Djava.io.tmpdir="$hive_dir/tmp" -Duser.home="$hive_dir" \
         -Dhive.log.dir="$hive_dir/logs" -Dhive.log.file=hive.log \
         -Dderby.stream.error.file="$hive_dir/logs/derby.log" \

@@ -100,8 +100,9 @@ kafka_start() {
     done
     write_server_properties
     format_kafka_storage
+    stack_jmx_agent kafka
     spawn_detached "$kafka_dir/kafka.pid" "$kafka_dir/kafka.out" "$kafka_dir" \
-        "$java" -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:-UsePerfData \
+        "$java" "${jmx_agent_opts[@]}" -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:-UsePerfData \
         -Djava.awt.headless=true -Djava.io.tmpdir="$kafka_dir/tmp" \
         -Dkafka.logs.dir="$kafka_dir/logs" -Dlog4j2.configurationFile="$kafka_src/log4j2-broker.properties" \
         -cp "$jars/*" kafka.Kafka "$kafka_dir/server.properties"
