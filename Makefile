@@ -35,6 +35,7 @@ lint:
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	$(PYTHON_ENV) yamllint --strict roles molecule ansible .config
 	$(PYTHON_ENV) ansible-lint --profile production roles molecule
+	$(PYTHON_ENV) monitoring/test-rules
 
 release:
 	cargo build --release --workspace --locked

@@ -12,10 +12,11 @@ monitoring_ports="PROMETHEUS_PORT NODE_EXPORTER_PORT PG_EXPORTER_PORT CONSUMER_M
 JMX_KAFKA_PORT JMX_NAMENODE_PORT JMX_DATANODE_PORT JMX_RESOURCEMANAGER_PORT JMX_NODEMANAGER_PORT \
 JMX_HISTORYSERVER_PORT JMX_HIVE_PORT"
 
-monitoring_src=$repo/stack/monitoring
 monitoring_dir=$state/monitoring
-monitoring_jmx_version=$(sed -n 's:.*<jmx.exporter.version>\(.*\)</jmx.exporter.version>.*:\1:p' "$monitoring_src/pom.xml")
-[[ -n $monitoring_jmx_version ]] || die "no <jmx.exporter.version> in $monitoring_src/pom.xml"
+# The agent is the roles' artifact (scripts/artifacts): the same pom, the same cached jar.
+monitoring_jmx_src=$repo/ansible/artifacts/jmx-exporter
+monitoring_jmx_version=$(sed -n 's:.*<jmx-exporter.version>\(.*\)</jmx-exporter.version>.*:\1:p' "$monitoring_jmx_src/pom.xml")
+[[ -n $monitoring_jmx_version ]] || die "no <jmx-exporter.version> in $monitoring_jmx_src/pom.xml"
 monitoring_jmx_jar=$cache/jmx-exporter-$monitoring_jmx_version/jars/jmx_prometheus_javaagent-$monitoring_jmx_version.jar
 monitoring_rules=$repo/roles/prometheus/files/rules
 # The login role postgres_exporter uses: pg_monitor, nothing more.
@@ -38,7 +39,7 @@ monitoring_jmx_agent() {
     jmx_agent_opts=()
     [[ " $monitoring_ports " == *" $port_name "* ]] || return 0
     local port=${!port_name}
-    ensure_maven_jars "jmx-exporter-$monitoring_jmx_version" "$monitoring_src"
+    ensure_maven_jars "jmx-exporter-$monitoring_jmx_version" "$monitoring_jmx_src"
     mkdir -p "$monitoring_dir"
     printf '%s\n' '# Written by scripts/stack (stack/monitoring/service.sh) on every start; edits are lost.' \
         'lowercaseOutputName: true' 'rules:' '  - pattern: ".*"' >"$monitoring_dir/jmx-exporter.yml"
