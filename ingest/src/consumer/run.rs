@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use mhfz_store::{ConnectionSettings, ScrapedRecord};
+use mhfz_store::{ConnectionSettings, ScrapedRecord, StoreError};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
@@ -16,7 +17,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::consumer::dead_letter::{DeadLetter, DeadLetterProducer, Source};
 use crate::consumer::decode::{decode, Decoded};
 use crate::consumer::metrics::Metrics;
-use crate::consumer::store::Store;
+use crate::consumer::store::{Store, Written};
 use crate::consumer::{ConsumerConfig, ConsumerError};
 
 /// Longest single wait in `poll`, so that a shutdown request is noticed quickly.
@@ -70,7 +71,7 @@ pub fn run(
 ) -> Result<RunSummary, ConsumerError> {
     config.validate()?;
     let mut store = Store::open(database, config.write_attempts)?;
-    let mut dead_letters = DeadLetterProducer::new(&config.brokers, &config.dead_letter_topic)?;
+    let dead_letters = DeadLetterProducer::new(&config.brokers, &config.dead_letter_topic)?;
     let consumer = build_consumer(config, extra_kafka)?;
     for topic in [&config.topic, &config.dead_letter_topic] {
         check_topic_exists(&consumer, topic)?;
@@ -79,48 +80,82 @@ pub fn run(
         .subscribe(&[&config.topic])
         .map_err(ConsumerError::kafka("subscribing"))?;
 
-    let mut summary = RunSummary::default();
-    let mut committed: BTreeMap<PartitionKey, i64> = BTreeMap::new();
+    let mut after_write = AfterWrite {
+        consumer: &consumer,
+        dead_letters,
+        committed: BTreeMap::new(),
+        metrics,
+        summary: RunSummary::default(),
+    };
     let mut last_activity: Option<Instant> = None;
     let mut lag_measured_at: Option<Instant> = None;
-    loop {
-        let batch = poll_batch(&consumer, config, &mut dead_letters, metrics, shutdown)?;
-        if batch.messages > 0 {
-            last_activity = Some(Instant::now());
-            write_and_commit(
+    // The database writes run on their own thread: while it writes one batch, this thread
+    // polls and decodes the next. At most one batch is in flight, and its offsets are
+    // committed here only once its transaction has committed there.
+    thread::scope(|scope| {
+        let (batches, writer_batches) = mpsc::sync_channel::<Batch>(0);
+        let (writer_results, results) = mpsc::channel();
+        scope.spawn(move || {
+            for batch in writer_batches {
+                let written = write_batch(&mut store, &batch);
+                if writer_results.send((batch, written)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut in_flight = false;
+        loop {
+            let batch = poll_batch(
                 &consumer,
-                batch,
-                &mut store,
-                &mut dead_letters,
-                &mut committed,
+                config,
+                &mut after_write.dead_letters,
                 metrics,
-                &mut summary,
+                shutdown,
             )?;
-        }
-        if shutdown.load(Ordering::Relaxed) {
-            eprintln!("mhfz-consumer: stopping on request; the last batch is committed");
-            break;
-        }
-        let assigned = !assignment(&consumer)?.is_empty();
-        if assigned && last_activity.is_none() {
-            // Idle time counts from the assignment, not from the start.
-            last_activity = Some(Instant::now());
-        }
-        let idle_long_enough = match (config.until_idle, last_activity) {
-            (Some(idle), Some(since)) => since.elapsed() >= idle,
-            _ => false,
-        };
-        if idle_long_enough || lag_measured_at.is_none_or(|at| at.elapsed() >= LAG_INTERVAL) {
-            let lag = measure_lag(&consumer, &committed)?;
-            let total: i64 = lag.values().sum();
-            metrics.set_lag(lag);
-            lag_measured_at = Some(Instant::now());
-            if idle_long_enough && assigned && total == 0 {
+            if std::mem::take(&mut in_flight) {
+                let (done, written) = results.recv().map_err(|_| writer_gone())?;
+                after_write.finish(done, written?)?;
+            }
+            if batch.messages > 0 {
+                last_activity = Some(Instant::now());
+                batches.send(batch).map_err(|_| writer_gone())?;
+                in_flight = true;
+            }
+            if shutdown.load(Ordering::Relaxed) {
+                if in_flight {
+                    let (done, written) = results.recv().map_err(|_| writer_gone())?;
+                    after_write.finish(done, written?)?;
+                }
+                eprintln!("mhfz-consumer: stopping on request; the last batch is committed");
                 break;
             }
+            let assigned = !assignment(&consumer)?.is_empty();
+            if assigned && last_activity.is_none() {
+                // Idle time counts from the assignment, not from the start.
+                last_activity = Some(Instant::now());
+            }
+            let idle_long_enough = match (config.until_idle, last_activity) {
+                (Some(idle), Some(since)) => !in_flight && since.elapsed() >= idle,
+                _ => false,
+            };
+            if idle_long_enough || lag_measured_at.is_none_or(|at| at.elapsed() >= LAG_INTERVAL) {
+                let lag = measure_lag(&consumer, &after_write.committed)?;
+                let total: i64 = lag.values().sum();
+                metrics.set_lag(lag);
+                lag_measured_at = Some(Instant::now());
+                if idle_long_enough && assigned && total == 0 {
+                    break;
+                }
+            }
         }
-    }
-    Ok(summary)
+        Ok(after_write.summary)
+    })
+}
+
+/// The writer thread ended without a result: it panicked (the panic is reported when the
+/// thread scope ends).
+fn writer_gone() -> ConsumerError {
+    ConsumerError::Config("the database writer thread stopped unexpectedly".to_string())
 }
 
 fn build_consumer(
@@ -221,78 +256,90 @@ fn poll_batch(
     Ok(batch)
 }
 
-fn write_and_commit(
-    consumer: &BaseConsumer,
-    batch: Batch,
-    store: &mut Store,
-    dead_letters: &mut DeadLetterProducer,
-    committed: &mut BTreeMap<PartitionKey, i64>,
-    metrics: &Metrics,
-    summary: &mut RunSummary,
-) -> Result<(), ConsumerError> {
+/// Writes the batch's valid records in one transaction (on the writer thread).
+fn write_batch(store: &mut Store, batch: &Batch) -> Result<Written, StoreError> {
     let started = Instant::now();
     let records: Vec<ScrapedRecord<'_>> = batch
         .accepted
         .iter()
         .map(|accepted| accepted.decoded.as_scraped())
         .collect();
-    let written = if records.is_empty() {
-        Default::default()
+    let mut written = if records.is_empty() {
+        Written::default()
     } else {
         store.write(&records)?
     };
-    let mut dead_lettered = batch.dead_letters;
-    for (index, error) in &written.rejected {
-        let accepted = &batch.accepted[*index];
-        dead_letters.send(&DeadLetter {
-            source: &accepted.source,
-            key: accepted.key.as_deref(),
-            value: Some(&accepted.value),
-            kind: "row_rejected",
-            error: error.to_string(),
-        })?;
-        dead_lettered += 1;
-    }
-    dead_letters.acknowledge()?;
+    written.duration = started.elapsed();
+    Ok(written)
+}
 
-    // A partition revoked by a rebalance while the batch was polled belongs to another member
-    // now: committing our offset for it could move its position backwards. Its rows are
-    // stored anyway; its new owner consumes them again (as unchanged rows).
-    let assigned = assignment(consumer)?;
-    let mut next_offsets = batch.next_offsets;
-    next_offsets.retain(|key, _| assigned.contains(key));
-    let mut offsets = TopicPartitionList::new();
-    for ((topic, partition), next) in &next_offsets {
-        offsets
-            .add_partition_offset(topic, *partition, Offset::Offset(*next))
-            .map_err(ConsumerError::kafka("listing offsets to commit"))?;
-    }
-    let result = if next_offsets.is_empty() {
+/// The polling thread's side of a written batch.
+struct AfterWrite<'a> {
+    consumer: &'a BaseConsumer,
+    dead_letters: DeadLetterProducer,
+    /// Offsets this run committed, per partition.
+    committed: BTreeMap<PartitionKey, i64>,
+    metrics: &'a Metrics,
+    summary: RunSummary,
+}
+
+impl AfterWrite<'_> {
+    /// After the batch's transaction: dead-letters the rows the database refused, waits for every
+    /// dead letter's acknowledgement, then commits the batch's offsets.
+    fn finish(&mut self, batch: Batch, written: Written) -> Result<(), ConsumerError> {
+        let mut dead_lettered = batch.dead_letters;
+        for (index, error) in &written.rejected {
+            let accepted = &batch.accepted[*index];
+            self.dead_letters.send(&DeadLetter {
+                source: &accepted.source,
+                key: accepted.key.as_deref(),
+                value: Some(&accepted.value),
+                kind: "row_rejected",
+                error: error.to_string(),
+            })?;
+            dead_lettered += 1;
+        }
+        self.dead_letters.acknowledge()?;
+
+        // A partition revoked by a rebalance while the batch was polled belongs to another member
+        // now: committing our offset for it could move its position backwards. Its rows are
+        // stored anyway; its new owner consumes them again (as unchanged rows).
+        let assigned = assignment(self.consumer)?;
+        let mut next_offsets = batch.next_offsets;
+        next_offsets.retain(|key, _| assigned.contains(key));
+        let mut offsets = TopicPartitionList::new();
+        for ((topic, partition), next) in &next_offsets {
+            offsets
+                .add_partition_offset(topic, *partition, Offset::Offset(*next))
+                .map_err(ConsumerError::kafka("listing offsets to commit"))?;
+        }
+        let result = if next_offsets.is_empty() {
+            Ok(())
+        } else {
+            self.consumer.commit(&offsets, CommitMode::Sync)
+        };
+        match result {
+            Ok(()) => self.committed.extend(next_offsets),
+            // The rows are stored: the messages come again after a rebalance or restart and are
+            // written again as unchanged rows. Nothing is lost by going on.
+            Err(error) => eprintln!(
+                "mhfz-consumer: committing offsets failed (they will be re-consumed): {error}"
+            ),
+        }
+
+        let outcome = written.outcome;
+        let rows_written = outcome.inserted + outcome.updated;
+        let rows_unchanged = outcome.unchanged + outcome.superseded;
+        self.metrics.add_rows(rows_written, rows_unchanged);
+        self.metrics.add_dead_letters(dead_lettered);
+        self.metrics.observe_batch(written.duration);
+        self.summary.messages += batch.messages;
+        self.summary.batches += 1;
+        self.summary.rows_written += rows_written;
+        self.summary.rows_unchanged += rows_unchanged;
+        self.summary.dead_letters += dead_lettered;
         Ok(())
-    } else {
-        consumer.commit(&offsets, CommitMode::Sync)
-    };
-    match result {
-        Ok(()) => committed.extend(next_offsets),
-        // The rows are stored: the messages come again after a rebalance or restart and are
-        // written again as unchanged rows. Nothing is lost by going on.
-        Err(error) => eprintln!(
-            "mhfz-consumer: committing offsets failed (they will be re-consumed): {error}"
-        ),
     }
-
-    let outcome = written.outcome;
-    let rows_written = outcome.inserted + outcome.updated;
-    let rows_unchanged = outcome.unchanged + outcome.superseded;
-    metrics.add_rows(rows_written, rows_unchanged);
-    metrics.add_dead_letters(dead_lettered);
-    metrics.observe_batch(started.elapsed());
-    summary.messages += batch.messages;
-    summary.batches += 1;
-    summary.rows_written += rows_written;
-    summary.rows_unchanged += rows_unchanged;
-    summary.dead_letters += dead_lettered;
-    Ok(())
 }
 
 fn assignment(consumer: &BaseConsumer) -> Result<Vec<PartitionKey>, ConsumerError> {

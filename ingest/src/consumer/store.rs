@@ -19,6 +19,8 @@ pub struct Written {
     pub outcome: BatchOutcome,
     /// Records the database refused, by index into the batch, with the reason.
     pub rejected: Vec<(usize, StoreError)>,
+    /// Time spent writing, retries included.
+    pub duration: Duration,
 }
 
 /// A connection that is re-opened after a transient failure.
@@ -48,7 +50,7 @@ impl Store {
         match self.with_retries(|client| write_batch(client, records)) {
             Ok(outcome) => Ok(Written {
                 outcome,
-                rejected: Vec::new(),
+                ..Written::default()
             }),
             Err(error) if error.is_row_rejection() => {
                 eprintln!("mhfz-consumer: {error}; writing the batch row by row");
