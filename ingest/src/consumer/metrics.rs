@@ -9,15 +9,9 @@ use std::time::Duration;
 
 use crate::consumer::ConsumerError;
 
-/// Every metric name, in one place: dashboards and tests refer to these.
-pub mod names {
-    pub const MESSAGES: &str = "mhfz_consumer_messages_total";
-    pub const ROWS_WRITTEN: &str = "mhfz_consumer_rows_written_total";
-    pub const ROWS_UNCHANGED: &str = "mhfz_consumer_rows_unchanged_total";
-    pub const DEAD_LETTERS: &str = "mhfz_consumer_dead_letters_total";
-    pub const BATCH_DURATION: &str = "mhfz_consumer_batch_duration_seconds";
-    pub const LAG: &str = "mhfz_consumer_lag";
-}
+// Every metric name lives in one place, with its type and labels: dashboards and alerts are
+// written from it.
+pub use mhfz_metrics::names::consumer as names;
 
 /// Upper bounds of the batch duration histogram, in seconds.
 const BATCH_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
