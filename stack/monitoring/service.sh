@@ -119,6 +119,7 @@ monitoring_pg_role() {
     # The password goes to psql on stdin, never on a command line.
     PGPASSWORD=$(cat "$pg_password_file") psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" \
         -U postgres -d postgres -v user="$monitoring_pg_user" -v password="$password" >/dev/null <<'SQL' ||
+SET client_min_messages = warning;
 SELECT format('CREATE ROLE %I LOGIN', :'user')
     WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \gexec
 ALTER ROLE :"user" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'password';
