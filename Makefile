@@ -36,9 +36,9 @@ lint:
 	$(PYTHON_ENV) yamllint --strict roles molecule ansible .config
 	$(PYTHON_ENV) ansible-lint --profile production roles molecule
 	$(PYTHON_ENV) monitoring/test-rules
-
 	$(PYTHON_ENV) yamllint --strict inventory
 	$(PYTHON_ENV) ansible/tests/check-argument-specs
+
 release:
 	cargo build --release --workspace --locked
 
