@@ -50,6 +50,7 @@ pub struct Export<'c> {
     client: &'c mut Client,
     scope: ExportScope,
     since_run_id: Option<i64>,
+    since_started_at: Option<String>,
     rows_read: u64,
     in_transaction: bool,
 }
@@ -73,6 +74,7 @@ pub fn begin_export(client: &mut Client, scope: ExportScope) -> Result<Export<'_
         client,
         scope,
         since_run_id: None,
+        since_started_at: None,
         rows_read: 0,
         in_transaction: false,
     };
@@ -84,11 +86,19 @@ pub fn begin_export(client: &mut Client, scope: ExportScope) -> Result<Export<'_
     // The first statement fixes the snapshot, after the lock: the last export is visible.
     verify_migrations(export.client)?;
     if scope == ExportScope::Changed {
-        export.since_run_id = export
+        let last = export
             .client
-            .query_one("SELECT max(run_id) FROM mhfz.export_runs", &[])
-            .map_err(StoreError::database("reading the last export"))?
-            .get(0);
+            .query_opt(
+                "SELECT run_id, to_char(started_at AT TIME ZONE 'UTC', \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+                 FROM mhfz.export_runs ORDER BY run_id DESC LIMIT 1",
+                &[],
+            )
+            .map_err(StoreError::database("reading the last export"))?;
+        if let Some(last) = last {
+            export.since_run_id = Some(last.get(0));
+            export.since_started_at = Some(last.get(1));
+        }
     }
     Ok(export)
 }
@@ -101,6 +111,11 @@ impl Export<'_> {
     /// The run this export continues from: `None` for a full export or the first one.
     pub fn since_run_id(&self) -> Option<i64> {
         self.since_run_id
+    }
+
+    /// When the run this export continues from started, in UTC (`2026-11-28T12:00:00Z`).
+    pub fn since_started_at(&self) -> Option<&str> {
+        self.since_started_at.as_deref()
     }
 
     /// Rows read so far by [`Export::rows`].

@@ -1,12 +1,128 @@
-//! What the executables share: exit status, error reporting, and the options of the streaming
-//! programs (mapper, combiner, reducer) about bad input and Hadoop reporting.
+//! What the executables share: exit status, error reporting, the options of the streaming
+//! programs (mapper, combiner, reducer) about bad input and Hadoop reporting, and the Hive and
+//! WebHDFS options of the loader and the pipeline.
 
 use std::error::Error;
 use std::io;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::loader::beeline::Beeline;
 use crate::protocol::{BadInputPolicy, ReportSettings};
+use crate::webhdfs::{WebHdfs, WebHdfsError};
+
+/// A setting the command needs but was not given.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingError {
+    #[error("{what}: give {how}")]
+    Missing {
+        what: &'static str,
+        how: &'static str,
+    },
+    #[error("{name} not found next to {program} (give --{option} PATH)", program = .program.display())]
+    NoSibling {
+        name: &'static str,
+        program: PathBuf,
+        option: &'static str,
+    },
+    #[error("locating this executable failed")]
+    CurrentExe(#[source] io::Error),
+    #[error(transparent)]
+    WebHdfs(#[from] WebHdfsError),
+}
+
+/// The statistics table and the HiveServer2 it is registered through.
+#[derive(clap::Args, Debug, Clone)]
+pub struct HiveArgs {
+    /// Hive database of the statistics table (created if missing).
+    #[arg(long, default_value = "mhfz")]
+    pub database: String,
+    /// Hive table name (created if missing).
+    #[arg(long, default_value = "weapon_statistics")]
+    pub table: String,
+    /// HiveServer2 JDBC URL (jdbc:hive2://HOST:PORT/default).
+    #[arg(long, env = "MHFZ_HIVE_JDBC_URL")]
+    pub jdbc_url: Option<String>,
+    /// The beeline executable (run directly, not through a shell).
+    #[arg(long, env = "MHFZ_BEELINE")]
+    pub beeline: Option<PathBuf>,
+    /// User name given to HiveServer2.
+    #[arg(long, default_value = "mhfz")]
+    pub hive_user: String,
+}
+
+impl HiveArgs {
+    pub fn beeline(&self) -> Result<Beeline, SettingError> {
+        Ok(Beeline {
+            program: self.beeline.clone().ok_or(SettingError::Missing {
+                what: "no beeline",
+                how: "--beeline (or MHFZ_BEELINE)",
+            })?,
+            jdbc_url: self.jdbc_url.clone().ok_or(SettingError::Missing {
+                what: "no HiveServer2 URL",
+                how: "--jdbc-url (or MHFZ_HIVE_JDBC_URL)",
+            })?,
+            user: self.hive_user.clone(),
+        })
+    }
+}
+
+/// The NameNode's WebHDFS endpoint and the user requests act as.
+#[derive(clap::Args, Debug, Clone)]
+pub struct WebHdfsArgs {
+    /// WebHDFS base URL of the NameNode (http://HOST:PORT).
+    #[arg(long, env = "MHFZ_WEBHDFS_URL")]
+    pub webhdfs_url: Option<String>,
+    /// User the WebHDFS requests act as (simple authentication).
+    #[arg(long, env = "MHFZ_HDFS_USER")]
+    pub hdfs_user: Option<String>,
+}
+
+impl WebHdfsArgs {
+    /// The client; `needed_by` says what needs it when a setting is missing.
+    pub fn client(&self, needed_by: &'static str) -> Result<WebHdfs, SettingError> {
+        let url = self.webhdfs_url.as_deref().ok_or(SettingError::Missing {
+            what: needed_by,
+            how: "--webhdfs-url (or MHFZ_WEBHDFS_URL)",
+        })?;
+        let user = self.hdfs_user.as_deref().ok_or(SettingError::Missing {
+            what: needed_by,
+            how: "--hdfs-user (or MHFZ_HDFS_USER)",
+        })?;
+        Ok(WebHdfs::new(url, user)?)
+    }
+
+    /// The client when both settings are given, else `None`.
+    pub fn client_if_given(&self) -> Result<Option<WebHdfs>, SettingError> {
+        match (&self.webhdfs_url, &self.hdfs_user) {
+            (Some(url), Some(user)) => Ok(Some(WebHdfs::new(url, user)?)),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// An explicitly given executable, or the one named `name` next to this program (`option`
+/// is the option that gives it).
+pub fn sibling_executable(
+    given: Option<PathBuf>,
+    name: &'static str,
+    option: &'static str,
+) -> Result<PathBuf, SettingError> {
+    if let Some(path) = given {
+        return Ok(path);
+    }
+    let me = std::env::current_exe().map_err(SettingError::CurrentExe)?;
+    let sibling = me.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !sibling.is_file() {
+        return Err(SettingError::NoSibling {
+            name,
+            program: me,
+            option,
+        });
+    }
+    Ok(sibling)
+}
 
 /// Options every streaming program takes (`#[command(flatten)]` into its arguments).
 #[derive(clap::Args, Debug)]
@@ -48,14 +164,24 @@ pub fn exit_code(program: &str, result: Result<(), Box<dyn Error + Send + Sync>>
     if is_broken_pipe(error.as_ref()) {
         return ExitCode::SUCCESS;
     }
-    let mut message = format!("{program}: error: {error}");
+    report_error(program, error.as_ref());
+    ExitCode::FAILURE
+}
+
+/// Prints `<program>: error: <error>: <cause>: ...` on stderr.
+pub fn report_error(program: &str, error: &(dyn Error + 'static)) {
+    eprintln!("{program}: error: {}", error_chain(error));
+}
+
+/// `<error>: <cause>: ...`: the whole chain, since a cause's message is often the useful part.
+pub fn error_chain(error: &(dyn Error + 'static)) -> String {
+    let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
         message.push_str(&format!(": {cause}"));
         source = cause.source();
     }
-    eprintln!("{message}");
-    ExitCode::FAILURE
+    message
 }
 
 /// True if `error` or any of its sources is an I/O broken pipe.

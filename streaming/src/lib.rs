@@ -7,6 +7,8 @@
 //!   export → NDJSON, the mapper's input.
 //! * `mhfz-loader` ([`loader`]): a run's statistics rows → its partition of the Hive table
 //!   (files placed on HDFS, partition registered through HiveServer2 with beeline).
+//! * `mhfz-pipeline` ([`pipeline`]): one batch run, export → streaming job (Hadoop, Spark or
+//!   the local runner) → reconciliation → Hive load, recorded only once it is all done.
 //! * `mhfz-local-runner` ([`runner`]): runs mapper, optional combiner, `sort` and reducer as
 //!   child processes the way Hadoop (or mrjob's local runner) would.
 //!
@@ -20,6 +22,7 @@ pub mod hive;
 pub mod key;
 pub mod loader;
 pub mod mapper;
+pub mod pipeline;
 pub mod protocol;
 pub mod reducer;
 pub mod row;

@@ -2,96 +2,21 @@
 //! exports while writers commit concurrently, the least-privilege role, outputs and errors.
 
 mod common;
-// The store's harness: a fresh database per test and weapon records built in code.
-#[path = "../../store/tests/support/mod.rs"]
-mod store_support;
+mod exporter_db;
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use exporter_db::store_support::{count, record, records_of_every_class, scraped};
+use exporter_db::Fixture;
 use mhfz_record::{WeaponClass, WeaponRecord};
-use mhfz_store::{provision_roles, write_batch, ExportScope, Password, RolePasswords};
+use mhfz_store::{write_batch, ExportScope};
 use mhfz_streaming::export::{run_export, Destination, ExportOptions};
-use postgres::Client;
-use store_support::{count, record, records_of_every_class, scraped, TestDatabase, RUN_ID};
-use tempfile::TempDir;
-
-const EXPORTER: &str = env!("CARGO_BIN_EXE_mhfz-exporter");
-
-/// A migrated database with the roles provisioned, and what `mhfz-exporter` needs to log in
-/// as the exporter role: `MHFZ_PG_URL` and a password file.
-struct Fixture {
-    db: TestDatabase,
-    admin: Client,
-    dir: TempDir,
-    url: String,
-    password_file: PathBuf,
-}
-
-impl Fixture {
-    fn new() -> Fixture {
-        let (mut db, mut admin) = TestDatabase::migrated();
-        let names = db.role_names();
-        let exporter_password = store_support::unique_name("pw");
-        let passwords = RolePasswords {
-            writer: Password::new(store_support::unique_name("pw")).unwrap(),
-            reader: Password::new(store_support::unique_name("pw")).unwrap(),
-            exporter: Password::new(exporter_password.clone()).unwrap(),
-        };
-        provision_roles(&mut admin, &names, &passwords).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let password_file = dir.path().join("exporter-password");
-        std::fs::write(&password_file, format!("{exporter_password}\n")).unwrap();
-        // TestDatabase::create has checked that these are set.
-        let var = |name| std::env::var(name).unwrap();
-        let url = format!(
-            "postgres://{}@{}:{}/{}",
-            names.exporter,
-            var("MHFZ_PG_HOST"),
-            var("MHFZ_PG_PORT"),
-            db.name
-        );
-        Fixture {
-            db,
-            admin,
-            dir,
-            url,
-            password_file,
-        }
-    }
-
-    fn write(&mut self, records: &[WeaponRecord]) {
-        write_batch(&mut self.admin, &scraped(records, RUN_ID)).unwrap();
-    }
-
-    fn exporter(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(EXPORTER);
-        command
-            .args(args)
-            .env_clear()
-            .env("MHFZ_PG_URL", &self.url)
-            .env("MHFZ_PG_PASSWORD_FILE", &self.password_file)
-            .stdin(Stdio::null());
-        command
-    }
-
-    /// Runs the exporter; asserts success; returns (stdout, stderr).
-    fn export(&self, args: &[&str]) -> (Vec<u8>, String) {
-        let output = self.exporter(args).output().unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(output.status.success(), "mhfz-exporter {args:?}: {stderr}");
-        (output.stdout, stderr)
-    }
-
-    fn runs(&mut self) -> i64 {
-        count(&mut self.admin, "SELECT count(*) FROM mhfz.export_runs")
-    }
-}
 
 /// Lines sorted, for comparing record sets whatever their order.
 fn sorted_lines(ndjson: &[u8]) -> Vec<String> {
@@ -280,6 +205,7 @@ fn exports_during_concurrent_writes_take_every_version_once() {
             &ExportOptions {
                 scope: ExportScope::Changed,
                 destination: Destination::File(path.clone()),
+                hdfs: None,
                 progress: false,
             },
         )
@@ -462,4 +388,103 @@ fn connection_settings_come_from_the_environment_only() {
     assert!(!output.status.success());
     assert!(stderr.contains("must not contain a password"), "{stderr}");
     assert!(!stderr.contains("secret"), "{stderr}");
+}
+
+/// A path of its own on the stack's HDFS, and the client; fails clearly outside the stack.
+fn hdfs_scratch(test: &str) -> (mhfz_streaming::webhdfs::WebHdfs, String) {
+    let hdfs = mhfz_streaming::webhdfs::WebHdfs::from_env().unwrap_or_else(|error| {
+        panic!("{error}: run inside `scripts/stack run -- cargo test` with the hadoop service")
+    });
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let base = format!("/mhfz-tests/exporter-{test}-{}-{nanos}", std::process::id());
+    (hdfs, base)
+}
+
+#[test]
+fn exports_to_hdfs_atomically_and_records_nothing_when_the_upload_fails() {
+    use std::io::Write;
+
+    let (hdfs, base) = hdfs_scratch("hdfs");
+    let mut fixture = Fixture::new();
+    fixture.write(&records_of_every_class(2));
+    let target = format!("{base}/in/weapons.ndjson");
+    let with_webhdfs = |fixture: &Fixture, args: &[&str]| {
+        let mut command = fixture.exporter(args);
+        for name in ["MHFZ_WEBHDFS_URL", "MHFZ_HDFS_USER"] {
+            command.env(name, std::env::var(name).unwrap());
+        }
+        command.output().unwrap()
+    };
+
+    // The parent directories are created; the file is the export, byte for byte.
+    let output = with_webhdfs(
+        &fixture,
+        &["--full", "-q", "-o", &format!("hdfs://{target}")],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (stdout, _) = fixture.export(&["--full", "-q"]);
+    assert!(!stdout.is_empty());
+    assert!(
+        hdfs.read(&target).unwrap() == stdout,
+        "HDFS file != stdout export"
+    );
+    let names: Vec<String> = hdfs
+        .list(&format!("{base}/in"))
+        .unwrap()
+        .into_iter()
+        .map(|status| status.path_suffix)
+        .collect();
+    assert_eq!(names, ["weapons.ndjson"], "no temporary file left");
+    let destination: String = fixture
+        .admin
+        .query_one(
+            "SELECT destination FROM mhfz.export_runs ORDER BY run_id LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(destination, format!("hdfs://{target}"));
+    assert_eq!(fixture.runs(), 2);
+
+    // A file cannot be a directory: the upload fails, the export is not recorded, and the
+    // existing file is untouched.
+    let inside = format!("hdfs://{target}/inside.ndjson");
+    let output = with_webhdfs(&fixture, &["-q", "-o", &inside]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains(&inside), "{stderr}");
+    assert_eq!(fixture.runs(), 2);
+    assert!(hdfs.read(&target).unwrap() == stdout);
+
+    // An export abandoned midway (its sink dropped uncommitted) leaves nothing behind.
+    let abandoned = format!("{base}/abandoned/weapons.ndjson");
+    let destination = Destination::Hdfs(abandoned.clone());
+    let mut sink = destination.open(Some(&hdfs)).unwrap();
+    sink.write_all(&stdout).unwrap();
+    sink.flush().unwrap();
+    drop(sink);
+    assert_eq!(hdfs.status(&abandoned).unwrap(), None);
+    let left: Vec<String> = hdfs
+        .list(&format!("{base}/abandoned"))
+        .map(|entries| entries.into_iter().map(|s| s.path_suffix).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+
+    // Without the WebHDFS variables: refused before connecting, naming what is missing.
+    let output = fixture
+        .exporter(&["-o", &format!("hdfs://{target}")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("MHFZ_WEBHDFS_URL"), "{stderr}");
+
+    hdfs.delete(&base, true).unwrap();
 }

@@ -3,10 +3,9 @@
 //! (placed in HDFS through WebHDFS), and its output is byte-identical to `mhfz-local-runner`'s on
 //! the same input; the executables' `reporter:counter:` counters are read back from the job.
 //!
-//! Partitioning differs: Hadoop's `HashPartitioner` (Java hash of the key) against the local
-//! runner's FNV-1a. So the comparison is (1) the sorted concatenation of all part files, byte for
-//! byte, and (2) each Hadoop part file against the local rows whose key `HashPartitioner` sends
-//! to that reducer, in order.
+//! The local runner partitions like Hadoop's `HashPartitioner`, so the comparison is (0) each
+//! part file byte for byte, (1) the sorted concatenation of all part files, and (2) each Hadoop
+//! part file against the rows whose key `HashPartitioner` sends to that reducer, in order.
 //!
 //! Needs the stack with hadoop (`scripts/stack run -- cargo test`: MHFZ_HADOOP_STREAMING_JAR,
 //! MHFZ_WEBHDFS_URL, ...) and the mirror (`MHFZ_MIRROR`, default
@@ -16,12 +15,13 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
+use common::mirror::{repo_root, write_mirror_inputs};
 use common::{assert_statically_linked, run, sorted, MAPPER, REDUCER, RUNNER};
-use mhfz_ingest::parse::{parse_page, PageRef};
-use mhfz_record::{PageVariant, WeaponClass};
+use mhfz_record::WeaponClass;
+use mhfz_streaming::pipeline::counters::JobClientReport;
 use mhfz_streaming::runner::partition;
 use mhfz_streaming::webhdfs::WebHdfs;
 
@@ -31,85 +31,10 @@ const REDUCERS: usize = 3;
 /// Lines no mapper accepts: counted (`mhfz/malformed_records`) and skipped.
 const BAD_RECORDS: &[u8] = b"{\"weapon_id\": \"half a record\"\n[1, 2, 3]\nnot json at all\n";
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn mirror_dir() -> PathBuf {
-    let dir = std::env::var_os("MHFZ_MIRROR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/ferias-site/buki"));
-    assert!(
-        dir.join("buki.htm").is_file(),
-        "the site mirror is missing: no buki.htm in {} (set MHFZ_MIRROR to the mirror's buki/ directory)",
-        dir.display()
-    );
-    dir
-}
-
 fn stack_var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!("{name} is not set: run inside `scripts/stack run -- cargo test` with the hadoop service")
     })
-}
-
-/// One NDJSON input per class from its English pages in the mirror; the bad lines go in the
-/// middle of the first. Returns the files and the number of records written.
-fn write_mirror_inputs(dir: &Path) -> (Vec<PathBuf>, u64) {
-    let mirror = mirror_dir();
-    let mut records = 0;
-    let inputs = CLASSES
-        .iter()
-        .enumerate()
-        .map(|(index, &class)| {
-            let mut ndjson = Vec::new();
-            for variant in PageVariant::ALL {
-                let file_name = format!("{}{}.htm", class.page_stem(), variant.page_suffix());
-                let Ok(html) = fs::read(mirror.join(&file_name)) else {
-                    continue;
-                };
-                let page = PageRef {
-                    class,
-                    variant,
-                    file_name,
-                };
-                let parsed =
-                    parse_page(&page, &html).unwrap_or_else(|e| panic!("{}: {e}", page.file_name));
-                for record in &parsed.records {
-                    serde_json::to_writer(&mut ndjson, record).unwrap();
-                    ndjson.push(b'\n');
-                    records += 1;
-                }
-                if index == 0 && variant == PageVariant::ALL[0] {
-                    ndjson.extend_from_slice(BAD_RECORDS);
-                }
-            }
-            assert!(
-                ndjson.len() > 100_000,
-                "few records for {class:?} in the mirror"
-            );
-            let path = dir.join(format!("{}.ndjson", class.id()));
-            fs::write(&path, ndjson).unwrap();
-            path
-        })
-        .collect();
-    (inputs, records)
-}
-
-/// The `group` counters of the block the job client prints at the end (`\tgroup` then
-/// `\t\tname=value` lines).
-fn job_client_counters(stderr: &str, group: &str) -> BTreeMap<String, u64> {
-    let heading = format!("\t{group}");
-    stderr
-        .lines()
-        .skip_while(|line| *line != heading)
-        .skip(1)
-        .map_while(|line| line.strip_prefix("\t\t"))
-        .map(|line| {
-            let (name, value) = line.split_once('=').unwrap();
-            (name.to_string(), value.trim().parse().unwrap())
-        })
-        .collect()
 }
 
 fn local_runner_counters(stderr: &str) -> BTreeMap<String, u64> {
@@ -141,7 +66,7 @@ fn streaming_job_on_yarn_matches_the_local_runner_and_reports_counters() {
     assert_statically_linked(Path::new(REDUCER));
     let hdfs = WebHdfs::from_env().unwrap();
     let scratch = tempfile::tempdir().unwrap();
-    let (inputs, records) = write_mirror_inputs(scratch.path());
+    let (inputs, records) = write_mirror_inputs(scratch.path(), &CLASSES, BAD_RECORDS);
 
     let base = format!("/mhfz-tests/hadoop-streaming-{}", std::process::id());
     hdfs.delete(&base, true).unwrap();
@@ -265,7 +190,8 @@ fn streaming_job_on_yarn_matches_the_local_runner_and_reports_counters() {
     }
 
     // The executables' counters, from the block the job client printed...
-    let counters = job_client_counters(&job_log, "mhfz");
+    let report = JobClientReport::parse(&job_log);
+    let counters = report.counters["mhfz"].clone();
     let rows = hadoop_rows.iter().filter(|&&b| b == b'\n').count() as u64;
     assert_eq!(
         counters.get("map_input_records"),
@@ -275,7 +201,7 @@ fn streaming_job_on_yarn_matches_the_local_runner_and_reports_counters() {
     assert_eq!(counters.get("malformed_records"), Some(&3), "{job_log}");
     assert_eq!(counters.get("reduce_output_rows"), Some(&rows), "{job_log}");
     // Hadoop's own record counters agree with them.
-    let framework = job_client_counters(&job_log, "Map-Reduce Framework");
+    let framework = &report.counters["Map-Reduce Framework"];
     assert_eq!(framework.get("Map input records"), Some(&(records + 3)));
     assert_eq!(framework.get("Reduce output records"), Some(&rows));
     assert_eq!(
@@ -290,10 +216,9 @@ fn streaming_job_on_yarn_matches_the_local_runner_and_reports_counters() {
     );
 
     // ...and from the finished job itself, as `mapred job -counter` reads them (history server).
-    let job_id = job_log
-        .lines()
-        .find_map(|line| line.split("Running job: ").nth(1))
-        .map(str::trim)
+    let job_id = report
+        .job_id
+        .as_deref()
         .unwrap_or_else(|| panic!("no job id in the job client's output:\n{job_log}"));
     for (name, value) in [
         ("map_input_records", records),

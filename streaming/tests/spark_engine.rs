@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
+use common::mirror::{repo_root, write_mirror_inputs};
 use common::{lines, run, sorted, MAPPER, REDUCER, RUNNER};
-use mhfz_ingest::parse::{parse_page, PageRef};
-use mhfz_record::{PageVariant, WeaponClass};
+use mhfz_record::WeaponClass;
 use mhfz_streaming::runner::partition;
 
 /// Two classes keep the Spark runs short: a blademaster class and a bowgun class.
@@ -35,22 +35,6 @@ const SPLIT_INDEPENDENT_COUNTERS: [&str; 3] = [
 /// Spark runs take both cores and ~1 GB: one at a time.
 static SPARK: Mutex<()> = Mutex::new(());
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn mirror_dir() -> PathBuf {
-    let dir = std::env::var_os("MHFZ_MIRROR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/ferias-site/buki"));
-    assert!(
-        dir.join("buki.htm").is_file(),
-        "the site mirror is missing: no buki.htm in {} (set MHFZ_MIRROR to the mirror's buki/ directory)",
-        dir.display()
-    );
-    dir
-}
-
 /// Fails unless Spark can run: pyspark's spark-submit and a JDK.
 fn require_spark() {
     for (program, hint) in [
@@ -64,41 +48,6 @@ fn require_spark() {
             .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()));
         assert!(found, "{program} is not on PATH: {hint}");
     }
-}
-
-/// One NDJSON input per class, from the class's English pages in the mirror.
-fn write_mirror_inputs(dir: &Path) -> Vec<PathBuf> {
-    let mirror = mirror_dir();
-    CLASSES
-        .iter()
-        .map(|&class| {
-            let mut ndjson = Vec::new();
-            for variant in PageVariant::ALL {
-                let file_name = format!("{}{}.htm", class.page_stem(), variant.page_suffix());
-                let Ok(html) = fs::read(mirror.join(&file_name)) else {
-                    continue;
-                };
-                let page = PageRef {
-                    class,
-                    variant,
-                    file_name,
-                };
-                let parsed =
-                    parse_page(&page, &html).unwrap_or_else(|e| panic!("{}: {e}", page.file_name));
-                for record in &parsed.records {
-                    serde_json::to_writer(&mut ndjson, record).unwrap();
-                    ndjson.push(b'\n');
-                }
-            }
-            assert!(
-                ndjson.len() > 100_000,
-                "few records for {class:?} in the mirror"
-            );
-            let path = dir.join(format!("{}.ndjson", class.id()));
-            fs::write(&path, ndjson).unwrap();
-            path
-        })
-        .collect()
 }
 
 /// A run's part files (name → bytes) and counters.
@@ -279,7 +228,7 @@ fn scratch_dir() -> tempfile::TempDir {
 #[test]
 fn spark_output_is_the_local_runners_byte_for_byte_with_and_without_combiner() {
     let dir = scratch_dir();
-    let mut inputs = write_mirror_inputs(dir.path());
+    let (mut inputs, _) = write_mirror_inputs(dir.path(), &CLASSES, b"");
     let bad = dir.path().join("bad.ndjson");
     fs::write(&bad, BAD_RECORDS).unwrap();
     inputs.push(bad);

@@ -8,6 +8,7 @@ use clap::Parser;
 use mhfz_store::{connect, ConnectionSettings, ExportScope};
 use mhfz_streaming::cli;
 use mhfz_streaming::export::{run_export, Destination, ExportOptions};
+use mhfz_streaming::webhdfs::WebHdfs;
 
 /// Exports the weapon records written to PostgreSQL since the last successful export (all of
 /// them with --full) as NDJSON, one record per line, the same JSON mhfz-scraper writes.
@@ -19,11 +20,13 @@ use mhfz_streaming::export::{run_export, Destination, ExportOptions};
 /// same rows again.
 ///
 /// Connection: MHFZ_PG_URL (postgres://mhfz_exporter@host:port/database, no password) and
-/// MHFZ_PG_PASSWORD_FILE (a file holding the password).
+/// MHFZ_PG_PASSWORD_FILE (a file holding the password). An hdfs:///PATH output goes through
+/// WebHDFS: MHFZ_WEBHDFS_URL (the NameNode, http://host:port) and MHFZ_HDFS_USER.
 #[derive(Parser, Debug)]
 #[command(version)]
 struct Args {
-    /// Where to write: `-` for standard output, or a file path.
+    /// Where to write: `-` for standard output, a file path, or hdfs:///PATH (a file on HDFS,
+    /// written through WebHDFS to a temporary file and renamed into place).
     #[arg(short, long, default_value = "-", value_name = "PATH")]
     out: String,
     /// Export every row, not only those changed since the last export.
@@ -39,6 +42,12 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
+    let destination = Destination::parse(&args.out)?;
+    // Checked before connecting: a missing variable is the first thing to say.
+    let hdfs = match destination {
+        Destination::Hdfs(_) => Some(WebHdfs::from_env()?),
+        _ => None,
+    };
     let settings = ConnectionSettings::from_env()?;
     let mut client = connect(&settings)?;
     let options = ExportOptions {
@@ -47,7 +56,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         } else {
             ExportScope::Changed
         },
-        destination: Destination::parse(&args.out),
+        destination,
+        hdfs,
         progress: !args.quiet && io::stderr().is_terminal(),
     };
     let report = run_export(&mut client, &options)

@@ -8,14 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
 use clap::Parser;
 use mhfz_streaming::cli;
 use mhfz_streaming::hive::{render_load_run, HiveTable, RunId};
-use mhfz_streaming::loader::beeline::Beeline;
 use mhfz_streaming::loader::placement::{FileSystem, LocalFileSystem};
 use mhfz_streaming::loader::{done_marker, load_run};
-use mhfz_streaming::webhdfs::WebHdfs;
 
 #[derive(Parser, Debug)]
 #[command(version)]
@@ -27,27 +24,10 @@ struct Args {
     /// files go to its run_id=<id> subdirectory.
     #[arg(long)]
     location: String,
-    /// Hive database of the statistics table (created if missing).
-    #[arg(long, default_value = "mhfz")]
-    database: String,
-    /// Hive table name (created if missing).
-    #[arg(long, default_value = "weapon_statistics")]
-    table: String,
-    /// HiveServer2 JDBC URL (jdbc:hive2://HOST:PORT/default).
-    #[arg(long, env = "MHFZ_HIVE_JDBC_URL")]
-    jdbc_url: Option<String>,
-    /// The beeline executable (run directly, not through a shell).
-    #[arg(long, env = "MHFZ_BEELINE")]
-    beeline: Option<PathBuf>,
-    /// User name given to HiveServer2.
-    #[arg(long, default_value = "mhfz")]
-    hive_user: String,
-    /// WebHDFS base URL of the NameNode holding an hdfs:// location (http://HOST:PORT).
-    #[arg(long, env = "MHFZ_WEBHDFS_URL")]
-    webhdfs_url: Option<String>,
-    /// User the WebHDFS requests act as (simple authentication).
-    #[arg(long, env = "MHFZ_HDFS_USER")]
-    hdfs_user: Option<String>,
+    #[command(flatten)]
+    hive: cli::HiveArgs,
+    #[command(flatten)]
+    webhdfs: cli::WebHdfsArgs,
     /// Print the HiveQL that would run and exit, changing nothing (needs no server).
     #[arg(long)]
     print_hql: bool,
@@ -62,8 +42,8 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<()> {
     let table = HiveTable {
-        database: &args.database,
-        table: &args.table,
+        database: &args.hive.database,
+        table: &args.hive.table,
         location: &args.location,
     };
     if args.print_hql {
@@ -72,26 +52,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         stdout.write_all(hql.as_bytes())?;
         return Ok(stdout.flush()?);
     }
-    let beeline = Beeline {
-        program: args
-            .beeline
-            .context("no beeline: give --beeline (or MHFZ_BEELINE)")?,
-        jdbc_url: args
-            .jdbc_url
-            .context("no HiveServer2 URL: give --jdbc-url (or MHFZ_HIVE_JDBC_URL)")?,
-        user: args.hive_user.clone(),
-    };
+    let beeline = args.hive.beeline()?;
     let webhdfs;
     let fs: &dyn FileSystem = if args.location.starts_with("hdfs:") {
-        let url = args
-            .webhdfs_url
-            .as_deref()
-            .context("an hdfs:// location needs --webhdfs-url (or MHFZ_WEBHDFS_URL)")?;
-        let user = args
-            .hdfs_user
-            .as_deref()
-            .context("an hdfs:// location needs --hdfs-user (or MHFZ_HDFS_USER)")?;
-        webhdfs = WebHdfs::new(url, user)?;
+        webhdfs = args.webhdfs.client("an hdfs:// location needs WebHDFS")?;
         &webhdfs
     } else {
         &LocalFileSystem
@@ -103,8 +67,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         args.run_id,
         summary.rows,
         summary.files,
-        args.database,
-        args.table,
+        args.hive.database,
+        args.hive.table,
         summary.partition_location,
         started.elapsed().as_secs_f64()
     );

@@ -83,8 +83,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         usize::from,
     );
     let config = RunnerConfig {
-        mapper: executable(args.mapper, "mhfz-mapper")?,
-        reducer: executable(args.reducer, "mhfz-reducer")?,
+        mapper: cli::sibling_executable(args.mapper, "mhfz-mapper", "mapper")?,
+        reducer: cli::sibling_executable(args.reducer, "mhfz-reducer", "reducer")?,
         sort: args.sort.clone(),
         inputs: args
             .inputs
@@ -136,23 +136,6 @@ fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// An explicitly given executable, or the one named `name` next to this program.
-fn executable(given: Option<PathBuf>, name: &str) -> anyhow::Result<PathBuf> {
-    if let Some(path) = given {
-        return Ok(path);
-    }
-    let me = std::env::current_exe().context("locating this executable failed")?;
-    let sibling = me.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !sibling.is_file() {
-        bail!(
-            "{name} not found next to {} (pass --{} PATH)",
-            me.display(),
-            name.trim_start_matches("mhfz-")
-        );
-    }
-    Ok(sibling)
 }
 
 fn ensure_empty_or_missing(dir: &Path) -> anyhow::Result<()> {

@@ -4,9 +4,11 @@
 //! The rows and the watermark are the store's business ([`mhfz_store::begin_export`]: one
 //! REPEATABLE READ transaction, the previous export's snapshot as the watermark). This module
 //! turns the stored JSONB back into the scraper's JSON (field order and formatting of
-//! `serde_json`, which JSONB does not keep), writes it to a [`Sink`], puts the output in place,
-//! and only then records the export: a crash in between exports the rows again, never loses
-//! them.
+//! `serde_json`, which JSONB does not keep), writes it to a [`Sink`] (standard output, a local
+//! file, or a file on HDFS through WebHDFS), puts the output in place, and only then records
+//! the export: a crash in between exports the rows again, never loses them. [`write_rows`]
+//! leaves the recording to its caller: `mhfz-pipeline` records the export only once the run is
+//! in Hive.
 
 mod sink;
 
@@ -17,8 +19,10 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use mhfz_record::{WeaponClass, WeaponRecord};
-use mhfz_store::{begin_export, ExportRun, ExportScope, ExportedRow, StoreError};
+use mhfz_store::{begin_export, Export, ExportRun, ExportScope, ExportedRow, StoreError};
 use postgres::Client;
+
+use crate::webhdfs::WebHdfs;
 
 /// What can stop an export. Nothing is recorded when it fails.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,12 @@ pub enum ExportError {
         record_id: String,
         record_class: WeaponClass,
     },
+
+    #[error("{0}: not an HDFS destination: give hdfs:///ABSOLUTE/PATH (the NameNode is the WebHDFS client's, MHFZ_WEBHDFS_URL)")]
+    HdfsPath(String),
+
+    #[error("{0}: an HDFS destination needs WebHDFS (MHFZ_WEBHDFS_URL and MHFZ_HDFS_USER)")]
+    NoWebHdfs(String),
 
     #[error("{action} {destination}: {source}")]
     Output {
@@ -68,6 +78,8 @@ impl ExportError {
 pub struct ExportOptions {
     pub scope: ExportScope,
     pub destination: Destination,
+    /// The WebHDFS client an HDFS destination is written through.
+    pub hdfs: Option<WebHdfs>,
     /// Show a progress bar on stderr (when it is a terminal; counting the rows first costs
     /// one scan of each table).
     pub progress: bool,
@@ -89,12 +101,26 @@ pub fn run_export(
 ) -> Result<ExportReport, ExportError> {
     let started = Instant::now();
     let mut export = begin_export(client, options.scope)?;
+    write_rows(&mut export, options)?;
+    let run = export.finish(&options.destination.record_name())?;
+    Ok(ExportReport {
+        run,
+        destination: options.destination.clone(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Writes the rows of `export` to `options.destination` and puts the output in place; returns
+/// the number of rows. The export is left open: [`Export::finish`] records it (only once what
+/// the output is for has succeeded, if the caller likes), dropping it rolls back.
+pub fn write_rows(export: &mut Export<'_>, options: &ExportOptions) -> Result<u64, ExportError> {
     let progress = if options.progress {
         progress_bar(export.count_rows()?)
     } else {
         ProgressBar::hidden()
     };
-    let mut sink = options.destination.open()?;
+    let before = export.rows_read();
+    let mut sink = options.destination.open(options.hdfs.as_ref())?;
     let mut converter = NdjsonConverter::default();
     for class in WeaponClass::ALL {
         let mut rows = export.rows(class)?;
@@ -113,12 +139,7 @@ pub fn run_export(
     }
     sink.commit()?;
     progress.finish_and_clear();
-    let run = export.finish(&options.destination.record_name())?;
-    Ok(ExportReport {
-        run,
-        destination: options.destination.clone(),
-        elapsed: started.elapsed(),
-    })
+    Ok(export.rows_read() - before)
 }
 
 /// Rows between two progress-bar updates.

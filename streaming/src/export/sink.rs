@@ -1,15 +1,21 @@
 //! Where an export's NDJSON goes. A sink takes the bytes, then [`Sink::commit`] puts them in
-//! place all at once (a file appears complete or not at all); a sink dropped uncommitted
-//! leaves nothing behind but what it already streamed to standard output.
+//! place all at once (a file appears complete or not at all, locally or on HDFS); a sink
+//! dropped uncommitted leaves nothing behind but what it already streamed to standard output.
 
 use std::fmt;
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Stdout, Write};
+use std::io::{self, BufWriter, Read, Stdout, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use tempfile::NamedTempFile;
 
 use super::ExportError;
+use crate::webhdfs::{WebHdfs, WebHdfsError};
+
+/// The scheme of HDFS destinations.
+const HDFS_PREFIX: &str = "hdfs://";
 
 /// Output buffer: large enough that a write reaches the file or pipe once per ~100 records.
 const BUFFER_BYTES: usize = 1 << 18;
@@ -20,28 +26,50 @@ pub enum Destination {
     Stdout,
     /// A local file, written to a temporary file beside it and renamed into place.
     File(PathBuf),
+    /// A file on HDFS (its absolute path), written through WebHDFS to a temporary file beside
+    /// it and renamed into place ([`WebHdfs::put_atomically`]).
+    Hdfs(String),
 }
 
 impl Destination {
-    /// `-` is standard output; anything else a file path.
-    pub fn parse(text: &str) -> Destination {
-        match text {
-            "-" => Destination::Stdout,
-            path => Destination::File(PathBuf::from(path)),
+    /// `-` is standard output, `hdfs:///PATH` a file on HDFS (the NameNode is the WebHDFS
+    /// client's), anything else a local file path.
+    pub fn parse(text: &str) -> Result<Destination, ExportError> {
+        if text == "-" {
+            return Ok(Destination::Stdout);
+        }
+        let Some(rest) = text.strip_prefix(HDFS_PREFIX) else {
+            return Ok(Destination::File(PathBuf::from(text)));
+        };
+        // The authority would be the NameNode's RPC address, which WebHDFS does not use: one
+        // that may name another cluster than the client's is refused rather than ignored.
+        let valid = rest.starts_with('/')
+            && rest.len() > 1
+            && !rest.ends_with('/')
+            && !rest.split('/').any(|part| part == "." || part == "..");
+        if valid {
+            Ok(Destination::Hdfs(rest.into()))
+        } else {
+            Err(ExportError::HdfsPath(text.into()))
         }
     }
 
-    /// Opens the sink.
-    pub fn open(&self) -> Result<Box<dyn Sink>, ExportError> {
+    /// Opens the sink; an HDFS destination is written through `hdfs`.
+    pub fn open(&self, hdfs: Option<&WebHdfs>) -> Result<Box<dyn Sink>, ExportError> {
         match self {
             Destination::Stdout => Ok(Box::new(StdoutSink {
                 out: BufWriter::with_capacity(BUFFER_BYTES, io::stdout()),
             })),
             Destination::File(path) => Ok(Box::new(FileSink::create(path)?)),
+            Destination::Hdfs(path) => {
+                let hdfs = hdfs.ok_or_else(|| ExportError::NoWebHdfs(self.to_string()))?;
+                Ok(Box::new(HdfsSink::start(hdfs.clone(), path.clone())))
+            }
         }
     }
 
-    /// How `mhfz.export_runs` records it: `stdout`, or the file's absolute path.
+    /// How `mhfz.export_runs` records it: `stdout`, the file's absolute path, or
+    /// `hdfs:///PATH`.
     pub fn record_name(&self) -> String {
         match self {
             Destination::Stdout => "stdout".into(),
@@ -49,6 +77,7 @@ impl Destination {
                 .unwrap_or_else(|_| path.clone())
                 .display()
                 .to_string(),
+            Destination::Hdfs(_) => self.to_string(),
         }
     }
 }
@@ -58,6 +87,7 @@ impl fmt::Display for Destination {
         match self {
             Destination::Stdout => f.write_str("standard output"),
             Destination::File(path) => write!(f, "{}", path.display()),
+            Destination::Hdfs(path) => write!(f, "{HDFS_PREFIX}{path}"),
         }
     }
 }
@@ -155,6 +185,139 @@ impl Sink for FileSink {
     }
 }
 
+/// An upload to HDFS streaming from a thread: the bytes written go to it in chunks over a
+/// bounded channel (memory stays bounded, HDFS receives while PostgreSQL sends). Only an
+/// explicit end of data lets the upload finish and rename the file into place; a sink dropped
+/// without it makes the upload fail, and the temporary file is removed.
+struct HdfsSink {
+    path: String,
+    chunk: Vec<u8>,
+    chunks: Option<SyncSender<Chunk>>,
+    upload: Option<JoinHandle<Result<(), WebHdfsError>>>,
+}
+
+enum Chunk {
+    Data(Vec<u8>),
+    End,
+}
+
+/// Chunks in flight between the sink and the upload.
+const HDFS_CHUNKS_IN_FLIGHT: usize = 4;
+
+impl HdfsSink {
+    fn start(hdfs: WebHdfs, path: String) -> HdfsSink {
+        let (sender, receiver) = mpsc::sync_channel(HDFS_CHUNKS_IN_FLIGHT);
+        let target = path.clone();
+        let upload = std::thread::spawn(move || {
+            let reader = ChunkReader {
+                chunks: receiver,
+                chunk: Vec::new(),
+                position: 0,
+            };
+            hdfs.put_atomically(&target, reader)
+        });
+        HdfsSink {
+            path,
+            chunk: Vec::with_capacity(BUFFER_BYTES),
+            chunks: Some(sender),
+            upload: Some(upload),
+        }
+    }
+
+    fn send(&mut self, chunk: Chunk) -> io::Result<()> {
+        let sent = self.chunks.as_ref().is_some_and(|c| c.send(chunk).is_ok());
+        if sent {
+            return Ok(());
+        }
+        // The upload ended early: its error says why.
+        self.chunks = None;
+        Err(match self.join() {
+            Err(error) => error.into(),
+            Ok(()) => io::Error::other("the upload ended before the data"),
+        })
+    }
+
+    fn send_chunk(&mut self) -> io::Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(BUFFER_BYTES));
+        self.send(Chunk::Data(chunk))
+    }
+
+    fn join(&mut self) -> Result<(), WebHdfsError> {
+        match self.upload.take().map(JoinHandle::join) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(error))) => Err(error),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Write for HdfsSink {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.chunk.extend_from_slice(bytes);
+        if self.chunk.len() >= BUFFER_BYTES {
+            self.send_chunk()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send_chunk()
+    }
+}
+
+impl Sink for HdfsSink {
+    fn commit(mut self: Box<Self>) -> Result<(), ExportError> {
+        let destination = Destination::Hdfs(self.path.clone());
+        let failed =
+            |source: io::Error| ExportError::output("putting in place", &destination, source);
+        self.send_chunk()
+            .and_then(|()| self.send(Chunk::End))
+            .map_err(failed)?;
+        self.chunks = None;
+        self.join().map_err(|error| failed(error.into()))
+    }
+}
+
+impl Drop for HdfsSink {
+    fn drop(&mut self) {
+        // Without `Chunk::End` the upload fails and removes its temporary file; wait for that.
+        self.chunks = None;
+        let _ = self.join();
+    }
+}
+
+/// The upload's side of the channel.
+struct ChunkReader {
+    chunks: Receiver<Chunk>,
+    chunk: Vec<u8>,
+    position: usize,
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        while self.position == self.chunk.len() {
+            match self.chunks.recv() {
+                Ok(Chunk::Data(chunk)) => {
+                    self.chunk = chunk;
+                    self.position = 0;
+                }
+                Ok(Chunk::End) => return Ok(0),
+                Err(mpsc::RecvError) => {
+                    return Err(io::Error::other("the export stopped before its end"))
+                }
+            }
+        }
+        let available = &self.chunk[self.position..];
+        let n = available.len().min(buffer.len());
+        buffer[..n].copy_from_slice(&available[..n]);
+        self.position += n;
+        Ok(n)
+    }
+}
+
 #[cfg(unix)]
 fn set_default_permissions(file: &File) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -191,7 +354,7 @@ mod tests {
         let path = dir.path().join("out.ndjson");
         let destination = Destination::File(path.clone());
 
-        let mut dropped = destination.open().unwrap();
+        let mut dropped = destination.open(None).unwrap();
         dropped.write_all(b"{}\n").unwrap();
         drop(dropped);
         assert!(!path.exists());
@@ -202,7 +365,7 @@ mod tests {
         );
 
         fs::write(&path, "old\n").unwrap();
-        let mut sink = destination.open().unwrap();
+        let mut sink = destination.open(None).unwrap();
         sink.write_all(b"{\"a\":1}\n").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "old\n");
         sink.commit().unwrap();
@@ -212,8 +375,8 @@ mod tests {
 
     #[test]
     fn a_file_in_a_missing_directory_is_an_error_naming_it() {
-        let destination = Destination::parse("/nonexistent-mhfz-dir/out.ndjson");
-        let Err(error) = destination.open() else {
+        let destination = Destination::parse("/nonexistent-mhfz-dir/out.ndjson").unwrap();
+        let Err(error) = destination.open(None) else {
             panic!("opened a file in a missing directory");
         };
         assert!(
@@ -226,10 +389,32 @@ mod tests {
 
     #[test]
     fn destinations() {
-        assert_eq!(Destination::parse("-"), Destination::Stdout);
+        assert_eq!(Destination::parse("-").unwrap(), Destination::Stdout);
         assert_eq!(Destination::Stdout.record_name(), "stdout");
-        let file = Destination::parse("out/x.ndjson");
+        let file = Destination::parse("out/x.ndjson").unwrap();
         assert!(file.record_name().ends_with("/out/x.ndjson"));
         assert!(Path::new(&file.record_name()).is_absolute());
+        let hdfs = Destination::parse("hdfs:///mhfz/in/x.ndjson").unwrap();
+        assert_eq!(hdfs, Destination::Hdfs("/mhfz/in/x.ndjson".into()));
+        assert_eq!(hdfs.record_name(), "hdfs:///mhfz/in/x.ndjson");
+        assert_eq!(hdfs.to_string(), "hdfs:///mhfz/in/x.ndjson");
+    }
+
+    #[test]
+    fn hdfs_destinations_need_an_absolute_file_path_and_no_authority() {
+        for bad in [
+            "hdfs://namenode:8020/x",
+            "hdfs://",
+            "hdfs:///",
+            "hdfs:///dir/",
+            "hdfs:///a/../b",
+        ] {
+            let error = Destination::parse(bad).unwrap_err().to_string();
+            assert!(error.contains(bad), "{error}");
+        }
+        let Err(error) = Destination::parse("hdfs:///x").unwrap().open(None) else {
+            panic!("opened an HDFS destination without WebHDFS");
+        };
+        assert!(error.to_string().contains("hdfs:///x"), "{error}");
     }
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test crate uses a different subset
 
 pub mod fixtures;
+pub mod mirror;
 
 use std::io::{Read, Write};
 use std::path::Path;
