@@ -38,6 +38,10 @@ lint:
 	$(PYTHON_ENV) monitoring/test-rules
 	$(PYTHON_ENV) yamllint --strict inventory
 	$(PYTHON_ENV) ansible/tests/check-argument-specs
+	$(PYTHON_ENV) ansible-lint --profile production ansible
+	for inventory in inventory/example inventory/vagrant; do \
+	  $(PYTHON_ENV) ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook --syntax-check -i $$inventory ansible/site.yml || exit 1; \
+	done
 
 release:
 	cargo build --release --workspace --locked
