@@ -42,6 +42,7 @@ lint:
 	for inventory in inventory/example inventory/vagrant; do \
 	  $(PYTHON_ENV) ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook --syntax-check -i $$inventory ansible/site.yml || exit 1; \
 	done
+	$(PYTHON_ENV) vagrant/check-topology
 
 release:
 	cargo build --release --workspace --locked
