@@ -43,6 +43,7 @@ lint:
 	  $(PYTHON_ENV) ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook --syntax-check -i $$inventory ansible/site.yml || exit 1; \
 	done
 	$(PYTHON_ENV) vagrant/check-topology
+	$(PYTHON_ENV) python3 roles/kafka/tests/test_filters.py
 
 release:
 	cargo build --release --workspace --locked
