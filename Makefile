@@ -24,11 +24,19 @@ PYTHON_ENV = PATH="$$(scripts/python-env):$$PATH"
 # starts the local stack on 127.0.0.1, runs the command with its variables, stops it.
 test: lint
 	$(PYTHON_ENV) MHFZ_MIRROR='$(MHFZ_MIRROR)' scripts/stack run -- cargo test --workspace --locked
+	# On one stack with the supervision layer: the pipeline end to end with its stage counts
+	# reconciled, then Prometheus scraping every target and running every dashboard and rule query.
+	stack=$$(mktemp -d) && \
+	  $(PYTHON_ENV) MHFZ_MIRROR='$(MHFZ_MIRROR)' MHFZ_STACK_DIR="$$stack/stack" \
+	  MHFZ_STACK_SERVICES='pg kafka hadoop hive monitoring' \
+	  scripts/stack run -- sh -c 'scripts/end-to-end --classes $(MIRROR_CLASSES) && monitoring/live-check'; \
+	  status=$$?; rm -rf "$$stack"; exit $$status
 	stack/test-stack
 	# The main job itself, end to end on the mirror, with the release binaries.
 	out=$$(mktemp -d) && $(MAKE) --no-print-directory demo-mirror OUT="$$out" && rm -rf "$$out"
-	# Every Ansible role converged, re-run (idempotence) and verified in podman containers.
-	$(PYTHON_ENV) molecule/run
+	# Every Ansible role converged, re-run (idempotence) and verified in podman containers, three
+	# scenarios at a time (much of a scenario is waiting for JVMs and podman).
+	$(PYTHON_ENV) molecule/run -j 3
 
 lint:
 	cargo fmt --all -- --check

@@ -23,7 +23,7 @@ use mhfz_streaming::webhdfs::WebHdfs;
 /// MHFZ_PG_PASSWORD_FILE (a file holding the password). An hdfs:///PATH output goes through
 /// WebHDFS: MHFZ_WEBHDFS_URL (the NameNode, http://host:port) and MHFZ_HDFS_USER.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(name = "mhfz-exporter", version)]
 struct Args {
     /// Where to write: `-` for standard output, a file path, or hdfs:///PATH (a file on HDFS,
     /// written through WebHDFS to a temporary file and renamed into place).

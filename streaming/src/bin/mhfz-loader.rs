@@ -15,7 +15,7 @@ use mhfz_streaming::loader::placement::{FileSystem, LocalFileSystem};
 use mhfz_streaming::loader::{done_marker, load_run};
 
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(name = "mhfz-loader", version)]
 struct Args {
     /// The run these statistics belong to: letters, digits, -, _ and . (the partition value).
     #[arg(long)]

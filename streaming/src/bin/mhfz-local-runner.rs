@@ -18,7 +18,7 @@ use mhfz_streaming::summary::write_class_table;
 /// The merged output (all rows, sorted byte-wise) goes to --output, or to standard output unless
 /// --output-dir is given. Counter totals are printed to standard error.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(name = "mhfz-local-runner", version)]
 struct Args {
     /// NDJSON inputs, one map task each; none, or `-`, reads standard input.
     inputs: Vec<PathBuf>,

@@ -11,7 +11,7 @@ use mhfz_streaming::protocol::Reporter;
 /// Reads MHFZ weapon records (one JSON object per line) and writes partial statistics per group
 /// key. Malformed lines are counted (Hadoop counter mhfz/malformed_records) and skipped.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(name = "mhfz-mapper", version)]
 struct Args {
     #[command(flatten)]
     streaming: StreamingArgs,

@@ -19,7 +19,7 @@ use mhfz_streaming::pipeline::{
 const PROGRAM: &str = "mhfz-pipeline";
 
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(name = "mhfz-pipeline", version)]
 struct Args {
     #[command(subcommand)]
     command: Command,

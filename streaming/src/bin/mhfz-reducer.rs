@@ -13,7 +13,7 @@ use mhfz_streaming::reducer::{run_reducer, ReduceMode, ReducerConfig};
 /// Merges the partial statistics of each key (input sorted byte-wise by key, as Hadoop's shuffle
 /// or `LC_ALL=C sort` delivers it) into one tab-separated statistics row per key.
 #[derive(Parser, Debug)]
-#[command(version)]
+#[command(name = "mhfz-reducer", version)]
 struct Args {
     /// Act as a combiner: write merged partials in the mapper's format instead of rows.
     #[arg(long)]
