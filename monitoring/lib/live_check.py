@@ -31,10 +31,11 @@ from pathlib import Path
 import sources
 
 # Jobs the stack's Prometheus must scrape: those the prometheus role generates for the
-# platform's groups (cadvisor is optional and not in the stack).
+# platform's groups.
 EXPECTED_JOBS = {
     "prometheus",
     "node",
+    "cadvisor",
     "postgresql",
     "kafka",
     "hadoop_namenode",

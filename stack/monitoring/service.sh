@@ -1,14 +1,15 @@
 # shellcheck shell=bash
 # Supervision for scripts/stack: Prometheus (with the rule files of roles/prometheus),
-# node_exporter (textfile collector) and postgres_exporter from the Debian packages, on 127.0.0.1;
+# node_exporter (textfile collector) and postgres_exporter from the Debian packages, and cAdvisor
+# (built from tools/cadvisor, as for the cadvisor role), on 127.0.0.1;
 # and, while this service is selected, the Prometheus JMX exporter java agent in the Kafka, Hadoop
 # and Hive JVMs (stack_jmx_agent). Not a default service: select it last, e.g.
 #   MHFZ_STACK_SERVICES="pg kafka hadoop hive monitoring" scripts/stack start
 # Sourced by scripts/stack, which provides note, die, owned_pid, terminate, port_in_use,
-# ensure_maven_jars, spawn_detached, apt_install, $repo, $state, $cache, $services and the port
+# ensure_maven_jars, ensure_cadvisor, spawn_detached, apt_install, $repo, $state, $cache, $services and the port
 # variables named in monitoring_ports. See stack/README.md (section Monitoring).
 
-monitoring_ports="PROMETHEUS_PORT NODE_EXPORTER_PORT PG_EXPORTER_PORT CONSUMER_METRICS_PORT \
+monitoring_ports="PROMETHEUS_PORT NODE_EXPORTER_PORT PG_EXPORTER_PORT CADVISOR_PORT CONSUMER_METRICS_PORT \
 JMX_KAFKA_PORT JMX_NAMENODE_PORT JMX_DATANODE_PORT JMX_RESOURCEMANAGER_PORT JMX_NODEMANAGER_PORT \
 JMX_HISTORYSERVER_PORT JMX_HIVE_PORT"
 
@@ -23,9 +24,10 @@ monitoring_rules=$repo/roles/prometheus/files/rules
 monitoring_pg_user=mhfz_monitoring
 monitoring_pg_password_file=$monitoring_dir/pg-exporter-password
 monitoring_textfile_dir=$monitoring_dir/textfile
-# Daemons: name, Debian package, binary.
+# Daemons: name, Debian package, binary (cAdvisor: no package; ensure_cadvisor builds it).
 monitoring_daemons=(
     "node_exporter prometheus-node-exporter /usr/bin/prometheus-node-exporter"
+    "cadvisor - -"
     "postgres_exporter prometheus-postgres-exporter /usr/bin/prometheus-postgres-exporter"
     "prometheus prometheus /usr/bin/prometheus"
 )
@@ -88,6 +90,7 @@ scrape_configs:
 EOF
         monitoring_job prometheus "$PROMETHEUS_PORT"
         monitoring_job node "$NODE_EXPORTER_PORT"
+        monitoring_job cadvisor "$CADVISOR_PORT"
         [[ $selected == *" pg "* ]] && monitoring_job postgresql "$PG_EXPORTER_PORT"
         [[ $selected == *" kafka "* ]] && monitoring_job kafka "$JMX_KAFKA_PORT"
         if [[ $selected == *" hadoop "* ]]; then
@@ -144,7 +147,7 @@ monitoring_start() {
     local entry name package binary missing=()
     for entry in "${monitoring_daemons[@]}"; do
         read -r name package binary <<<"$entry"
-        [[ -x $binary ]] || missing+=("$package")
+        [[ $package == - || -x $binary ]] || missing+=("$package")
     done
     ((${#missing[@]} == 0)) || apt_install "Prometheus and its exporters" "${missing[@]}"
     command -v curl >/dev/null || apt_install "curl" curl
@@ -163,6 +166,14 @@ monitoring_start() {
         monitoring_wait_http node_exporter "http://127.0.0.1:$NODE_EXPORTER_PORT/metrics" "$pid"
     fi
     # Its command line names nothing of the state dir, so its argv[0] does (owned_pid matches it).
+    if ! pid=$(owned_pid "$monitoring_dir/cadvisor.pid"); then
+        ensure_cadvisor
+        spawn_detached "$monitoring_dir/cadvisor.pid" "$monitoring_dir/cadvisor.log" "$monitoring_dir" \
+            bash -c 'exec -a "$0" "$@"' "$monitoring_dir/cadvisor" "$cadvisor_binary" \
+            --listen "127.0.0.1:$CADVISOR_PORT" --housekeeping-interval 5s
+        pid=$(owned_pid "$monitoring_dir/cadvisor.pid") || die "cadvisor exited at once"
+        monitoring_wait_http cadvisor "http://127.0.0.1:$CADVISOR_PORT/metrics" "$pid"
+    fi
     if ! pid=$(owned_pid "$monitoring_dir/postgres_exporter.pid"); then
         if [[ " ${services[*]} " == *" pg "* ]]; then
             monitoring_pg_role
@@ -186,7 +197,7 @@ monitoring_start() {
         pid=$(owned_pid "$monitoring_dir/prometheus.pid") || die "prometheus exited at once"
         monitoring_wait_http prometheus "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" "$pid"
     fi
-    note "monitoring running on 127.0.0.1: Prometheus $PROMETHEUS_PORT, node_exporter $NODE_EXPORTER_PORT, postgres_exporter $PG_EXPORTER_PORT ($((SECONDS - started)) s)"
+    note "monitoring running on 127.0.0.1: Prometheus $PROMETHEUS_PORT, node_exporter $NODE_EXPORTER_PORT, cAdvisor $CADVISOR_PORT, postgres_exporter $PG_EXPORTER_PORT ($((SECONDS - started)) s)"
 }
 
 monitoring_stop() {
