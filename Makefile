@@ -4,8 +4,8 @@ CLASSES ?=
 REDUCERS ?= 3
 OUT ?= out
 MHFZ_MIRROR ?= $(CURDIR)/../shared/ferias-site/buki
-# The ten classes the test mirror holds (hunting horn, gunlance, tonfa and magnet spike are absent).
-MIRROR_CLASSES = great_sword,long_sword,sword_and_shield,dual_swords,hammer,lance,switch_axe_f,light_bowgun,heavy_bowgun,bow
+# The classes the test mirror holds, comma-separated (tests/mirror-classes).
+MIRROR_CLASSES := $(shell grep -v '^\#' tests/mirror-classes | paste -sd, -)
 
 .PHONY: demo demo-mirror test lint release bench stack-test
 

@@ -18,7 +18,7 @@ use consumer_support::{wait_exit, wait_for, Fixture};
 use mhfz_record::WeaponRecord;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
-use util::mirror::{mirror_dir, MIRRORED};
+use util::mirror::{mirror_dir, mirrored};
 
 /// A scrape of the whole mirror takes a minute or two with the debug binary.
 const SCRAPE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -30,10 +30,10 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     ALONE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// `mhfz-scraper` over the mirror's ten classes (a directory site) into the fixture's topic,
+/// `mhfz-scraper` over the mirror's classes (a directory site) into the fixture's topic,
 /// which exists already; a copy of the records goes to `copy`.
 fn scrape_mirror_into(fixture: &Fixture, copy: &Path) -> Command {
-    let classes: Vec<&str> = MIRRORED.iter().map(|class| class.id()).collect();
+    let classes: Vec<&str> = mirrored().iter().map(|class| class.id()).collect();
     let mut command = Command::new(env!("CARGO_BIN_EXE_mhfz-scraper"));
     command
         .arg("--site")

@@ -87,8 +87,11 @@ CORE_PANELS = [
     ("pipeline.json", "Stage durations"),
     ("pipeline.json", "Stage reconciliation"),
 ]
-MIRROR_CLASSES = (
-    "great_sword,long_sword,sword_and_shield,dual_swords,hammer,lance,switch_axe_f," "light_bowgun,heavy_bowgun,bow"
+# The classes the site mirror holds, comma-separated (tests/mirror-classes).
+MIRROR_CLASSES = ",".join(
+    line
+    for line in (Path(__file__).resolve().parents[2] / "tests" / "mirror-classes").read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
 )
 TOPIC = "weapon_data"
 DATABASE = "mhfz"
