@@ -52,10 +52,7 @@ lint:
 	done
 	$(PYTHON_ENV) vagrant/check-topology
 	$(PYTHON_ENV) python3 roles/kafka/tests/test_filters.py
-	# cAdvisor's build (tools/cadvisor), its modules in the cache scripts/lib/cadvisor.sh builds from.
-	test -z "$$(gofmt -l tools/cadvisor)" || { gofmt -d tools/cadvisor; exit 1; }
-	cd tools/cadvisor && GOTOOLCHAIN=local GOFLAGS=-mod=readonly \
-	  GOMODCACHE="$${MHFZ_CACHE_DIR:-$${XDG_CACHE_HOME:-$$HOME/.cache}/mhfz-pipeline}/go/mod" go vet .
+	bash scripts/lib/cadvisor.sh lint
 
 release:
 	cargo build --release --workspace --locked

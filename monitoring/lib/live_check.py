@@ -88,10 +88,9 @@ CORE_PANELS = [
     ("pipeline.json", "Stage reconciliation"),
 ]
 # The classes the site mirror holds, comma-separated (tests/mirror-classes).
+_MIRROR_CLASSES_FILE = Path(__file__).resolve().parents[2] / "tests" / "mirror-classes"
 MIRROR_CLASSES = ",".join(
-    line
-    for line in (Path(__file__).resolve().parents[2] / "tests" / "mirror-classes").read_text(encoding="utf-8").splitlines()
-    if line and not line.startswith("#")
+    line for line in _MIRROR_CLASSES_FILE.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")
 )
 TOPIC = "weapon_data"
 DATABASE = "mhfz"

@@ -47,6 +47,7 @@ func main() {
 	cache := memory.New(2*time.Minute, nil)
 	containers, err := manager.New(cache, sysfs.NewRealSysFs(),
 		manager.HousekeepingConfig{Interval: housekeeping, AllowDynamic: &allowDynamic},
+		// Every cgroup under "/" (systemd services, containers); no perf events, no resctrl.
 		includedMetrics, http.DefaultClient, []string{"/"}, nil, "", 0)
 	if err != nil {
 		log.Fatalf("creating the container manager: %v", err)
