@@ -21,22 +21,30 @@ demo-mirror: release
 PYTHON_ENV = PATH="$$(scripts/python-env):$$PATH"
 
 # Tests that need Kafka, PostgreSQL, HDFS/YARN or Hive get the real ones: `scripts/stack run`
-# starts the local stack on 127.0.0.1, runs the command with its variables, stops it.
-test: lint
-	$(PYTHON_ENV) MHFZ_MIRROR='$(MHFZ_MIRROR)' scripts/stack run -- cargo test --workspace --locked
+# starts the local stack on 127.0.0.1, runs the command with its variables, stops it. Each stage
+# is timed (scripts/stage; .ci/run prints the table at the end).
+STAGE = scripts/stage
+test:
+	$(STAGE) lint -- $(MAKE) --no-print-directory lint
+	$(STAGE) "cargo test on the stack" -- env $(PYTHON_ENV) MHFZ_MIRROR='$(MHFZ_MIRROR)' \
+	  scripts/stack run -- cargo test --workspace --locked
+	# The release binaries, built once: the end-to-end run, the live check, the demo and the
+	# Molecule artifacts all use them.
+	$(STAGE) "release build" -- $(MAKE) --no-print-directory release
 	# On one stack with the supervision layer: the pipeline end to end with its stage counts
 	# reconciled, then Prometheus scraping every target and running every dashboard and rule query.
 	stack=$$(mktemp -d) && \
-	  $(PYTHON_ENV) MHFZ_MIRROR='$(MHFZ_MIRROR)' MHFZ_STACK_DIR="$$stack/stack" \
+	  $(STAGE) "end-to-end + live check" -- env $(PYTHON_ENV) MHFZ_MIRROR='$(MHFZ_MIRROR)' MHFZ_STACK_DIR="$$stack/stack" \
 	  MHFZ_STACK_SERVICES='pg kafka hadoop hive monitoring' \
-	  scripts/stack run -- sh -c 'scripts/end-to-end --classes $(MIRROR_CLASSES) && monitoring/live-check'; \
+	  scripts/stack run -- sh -c 'scripts/end-to-end --no-build --classes $(MIRROR_CLASSES) && monitoring/live-check'; \
 	  status=$$?; rm -rf "$$stack"; exit $$status
-	stack/test-stack
+	$(STAGE) "stack self-test" -- stack/test-stack
 	# The main job itself, end to end on the mirror, with the release binaries.
-	out=$$(mktemp -d) && $(MAKE) --no-print-directory demo-mirror OUT="$$out" && rm -rf "$$out"
+	out=$$(mktemp -d) && $(STAGE) "make demo-mirror" -- $(MAKE) --no-print-directory demo-mirror OUT="$$out" && rm -rf "$$out"
 	# Every Ansible role converged, re-run (idempotence) and verified in podman containers, three
-	# scenarios at a time (much of a scenario is waiting for JVMs and podman).
-	$(PYTHON_ENV) molecule/run -j 3
+	# scenarios at a time (much of a scenario is waiting for JVMs and podman); each scenario's
+	# time is a stage of its own.
+	$(STAGE) molecule -- env $(PYTHON_ENV) molecule/run -j 3
 
 lint:
 	cargo fmt --all -- --check
