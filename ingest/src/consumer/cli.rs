@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use mhfz_store::{connect, migrate, ConnectionSettings};
+use mhfz_store::{connect, grant_privileges, migrate, ConnectionSettings, Grantees};
 
 use crate::consumer::metrics::{self, Metrics};
 use crate::consumer::{run, ConsumerConfig, ConsumerError};
-use crate::kafka::parse_property;
+use crate::kafka::{parse_property, platform_topics, KafkaClientSettings};
 
 const EXIT_OK: u8 = 0;
 const EXIT_FATAL: u8 = 1;
@@ -42,6 +42,22 @@ pub struct Args {
 enum Command {
     /// Apply the embedded migrations (needs a role that may create schemas and tables).
     Migrate,
+    /// Give existing roles exactly their rights in schema mhfz, as its owner (after migrate).
+    /// Prints `changed` or `unchanged` on stdout.
+    GrantRoles(GrantArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct GrantArgs {
+    /// The consumer's role: reads and writes the class tables.
+    #[arg(long, value_name = "ROLE")]
+    writer: String,
+    /// mhfz-exporter's role: reads the class tables, records its exports.
+    #[arg(long, value_name = "ROLE")]
+    exporter: String,
+    /// A read-only role (repeatable).
+    #[arg(long = "reader", value_name = "ROLE")]
+    readers: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,13 +65,13 @@ struct ConsumeArgs {
     /// Kafka bootstrap servers, host:port[,host:port...].
     #[arg(long, value_name = "BROKERS")]
     brokers: Option<String>,
-    #[arg(long, default_value = "weapon_data")]
+    #[arg(long, default_value_t = platform_topics().records.name.clone())]
     topic: String,
     /// Consumer group: consumers of one group share the partitions.
     #[arg(long, default_value = "mhfz-consumer")]
     group: String,
     /// Where messages that cannot be stored go, with the reason in headers.
-    #[arg(long, default_value = "weapon_data.dlq")]
+    #[arg(long, default_value_t = platform_topics().dead_letters.name.clone())]
     dlq_topic: String,
     /// Most messages written in one transaction.
     #[arg(long, default_value_t = 5000)]
@@ -78,7 +94,8 @@ struct ConsumeArgs {
     /// Apply pending migrations before consuming (needs DDL rights).
     #[arg(long)]
     migrate: bool,
-    /// Extra librdkafka consumer setting, KEY=VALUE (repeatable), e.g. session.timeout.ms=6000.
+    /// Extra librdkafka setting of both Kafka clients (the consumer and the dead-letter
+    /// producer), KEY=VALUE (repeatable): security, tuning, e.g. session.timeout.ms=6000.
     #[arg(long = "kafka-option", value_name = "KEY=VALUE", value_parser = parse_property)]
     kafka_options: Vec<(String, String)>,
 }
@@ -138,14 +155,18 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 }
 
 fn run_args(args: Args) -> Result<(), ConsumerError> {
-    if let Some(Command::Migrate) = args.command {
-        return apply_migrations(&ConnectionSettings::from_env()?);
+    match args.command {
+        Some(Command::Migrate) => return apply_migrations(&ConnectionSettings::from_env()?),
+        Some(Command::GrantRoles(grant)) => return grant_roles(grant),
+        None => {}
     }
     let consume = args.consume;
+    let brokers = consume
+        .brokers
+        .ok_or_else(|| ConsumerError::Config("--brokers is required".into()))?;
     let config = ConsumerConfig {
-        brokers: consume
-            .brokers
-            .ok_or_else(|| ConsumerError::Config("--brokers is required".into()))?,
+        kafka: KafkaClientSettings::new(brokers, "mhfz-consumer")
+            .with_properties(consume.kafka_options),
         topic: consume.topic,
         group: consume.group,
         dead_letter_topic: consume.dlq_topic,
@@ -179,13 +200,7 @@ fn run_args(args: Args) -> Result<(), ConsumerError> {
         config.group,
         database.target()
     );
-    let summary = run(
-        &config,
-        database,
-        &consume.kafka_options,
-        &metrics,
-        &shutdown,
-    )?;
+    let summary = run(&config, database, &metrics, &shutdown)?;
     eprintln!(
         "mhfz-consumer: {} messages in {} batches: {} rows written, {} unchanged, {} dead-lettered",
         summary.messages,
@@ -207,5 +222,26 @@ fn apply_migrations(database: &ConnectionSettings) -> Result<(), ConsumerError> 
         report.already_applied,
         database.target()
     );
+    Ok(())
+}
+
+fn grant_roles(args: GrantArgs) -> Result<(), ConsumerError> {
+    let database = ConnectionSettings::from_env()?;
+    let grantees = Grantees {
+        writer: args.writer,
+        exporter: args.exporter,
+        readers: args.readers,
+    };
+    let changed = grant_privileges(&mut connect(&database)?, &grantees)?;
+    let outcome = if changed { "changed" } else { "unchanged" };
+    eprintln!(
+        "mhfz-consumer: grants on {}: writer {}, exporter {}, readers [{}]: {outcome}",
+        database.target(),
+        grantees.writer,
+        grantees.exporter,
+        grantees.readers.join(", ")
+    );
+    // On stdout alone, for a deployment tool to read.
+    println!("{outcome}");
     Ok(())
 }
