@@ -243,6 +243,42 @@ fn records_the_broker_does_not_acknowledge_fail_the_run_with_their_count() {
 }
 
 #[test]
+fn the_options_file_reaches_the_producer() {
+    let root = tempfile::tempdir().unwrap();
+    let (site, expected) = long_sword_site(root.path());
+    let options = root.path().join("kafka.properties");
+    // Below the default delivery bound (60 s) and the harness's timeout: only the file sets it.
+    std::fs::write(
+        &options,
+        "# as a credential file\nmessage.timeout.ms=2000\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let output = scrape_to_kafka(
+        &site,
+        UNREACHABLE,
+        &[
+            "--no-create-topics",
+            "--kafka-options-file",
+            &options.display().to_string(),
+        ],
+    );
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{expected} of {expected} records were not acknowledged"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn producing_to_a_topic_nobody_created_fails_instead_of_creating_it() {
     let brokers = bootstrap();
     let root = tempfile::tempdir().unwrap();

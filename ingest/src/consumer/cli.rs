@@ -2,6 +2,7 @@
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use mhfz_store::{connect, grant_privileges, migrate, ConnectionSettings, Grantee
 
 use crate::consumer::metrics::{self, Metrics};
 use crate::consumer::{run, ConsumerConfig, ConsumerError};
-use crate::kafka::{parse_property, platform_topics, KafkaClientSettings};
+use crate::kafka::{parse_property, platform_topics, user_properties, KafkaClientSettings};
 
 const EXIT_OK: u8 = 0;
 const EXIT_FATAL: u8 = 1;
@@ -23,7 +24,8 @@ const EXIT_USAGE: u8 = 2;
 /// password) and the password file named by MHFZ_PG_PASSWORD_FILE. Run `mhfz-consumer
 /// migrate` once with an administrator's settings; the consumer itself runs as the
 /// least-privilege writer role, which cannot change the schema: at start it only checks that
-/// every migration is applied (`--migrate` applies them first, for a role that may).
+/// every migration is applied (`--migrate` applies them first, for a role that may). `mhfz-consumer
+/// grant-roles`, as the schema owner, gives the writer, exporter and reader roles their rights.
 #[derive(Debug, Parser)]
 #[command(
     name = "mhfz-consumer",
@@ -98,6 +100,10 @@ struct ConsumeArgs {
     /// producer), KEY=VALUE (repeatable): security, tuning, e.g. session.timeout.ms=6000.
     #[arg(long = "kafka-option", value_name = "KEY=VALUE", value_parser = parse_property)]
     kafka_options: Vec<(String, String)>,
+    /// librdkafka properties from FILE, KEY=VALUE per line, before the --kafka-options: for
+    /// secrets (sasl.password), which do not belong on a command line.
+    #[arg(long, value_name = "FILE")]
+    kafka_options_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -164,9 +170,12 @@ fn run_args(args: Args) -> Result<(), ConsumerError> {
     let brokers = consume
         .brokers
         .ok_or_else(|| ConsumerError::Config("--brokers is required".into()))?;
+    let properties = user_properties(
+        consume.kafka_options_file.as_deref(),
+        &consume.kafka_options,
+    )?;
     let config = ConsumerConfig {
-        kafka: KafkaClientSettings::new(brokers, "mhfz-consumer")
-            .with_properties(consume.kafka_options),
+        kafka: KafkaClientSettings::new(brokers, "mhfz-consumer").with_properties(properties),
         topic: consume.topic,
         group: consume.group,
         dead_letter_topic: consume.dlq_topic,

@@ -4,6 +4,7 @@
 //! tuning) reaches each of them and none is configured by hand elsewhere.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
@@ -115,6 +116,13 @@ pub enum KafkaConfigError {
     ZeroTimeout { name: &'static str },
     #[error("--kafka-option {key}=... is not allowed: {reason}")]
     ReservedProperty { key: String, reason: &'static str },
+    #[error("cannot read the Kafka options file {path}: {source}")]
+    OptionsFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("Kafka options file {path}, line {line}: not KEY=VALUE")]
+    OptionsFileLine { path: PathBuf, line: usize },
     #[error("--kafka-option {key}=...: librdkafka refuses it for the {role}: {message}")]
     Rejected {
         key: String,
@@ -249,6 +257,39 @@ pub fn delivery_timeout(config: &ClientConfig) -> Duration {
         .unwrap_or(Duration::from_secs(300))
 }
 
+/// The operator's properties: those of `--kafka-options-file` (if any), then the
+/// `--kafka-option`s, so the command line wins.
+///
+/// The file is for secrets (`sasl.password`, `ssl.key.password`): a file, such as a systemd
+/// credential, keeps them off the command line. `KEY=VALUE` per line; blank lines and lines
+/// starting with `#` are skipped. Errors name the file and line, never a value.
+pub fn user_properties(
+    file: Option<&Path>,
+    options: &[(String, String)],
+) -> Result<Vec<(String, String)>, KafkaConfigError> {
+    let mut properties = Vec::new();
+    if let Some(path) = file {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| KafkaConfigError::OptionsFile {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim_start();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let property = parse_property(line).map_err(|_| KafkaConfigError::OptionsFileLine {
+                path: path.to_path_buf(),
+                line: index + 1,
+            })?;
+            properties.push(property);
+        }
+    }
+    properties.extend(options.iter().cloned());
+    Ok(properties)
+}
+
 /// `KEY=VALUE`, as given to `--kafka-option`.
 pub fn parse_property(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
@@ -354,6 +395,45 @@ mod tests {
             let error = settings.validate().unwrap_err().to_string();
             assert!(error.contains(expected), "{expected}: {error}");
         }
+    }
+
+    #[test]
+    fn the_options_file_comes_first_and_its_errors_hide_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kafka.properties");
+        std::fs::write(
+            &path,
+            "# secrets\n\nsasl.password=s3cret=x\n  linger.ms=5\n",
+        )
+        .unwrap();
+        let options = vec![("linger.ms".to_string(), "7".to_string())];
+        let properties = user_properties(Some(&path), &options).unwrap();
+        assert_eq!(
+            properties,
+            [
+                ("sasl.password".to_string(), "s3cret=x".to_string()),
+                ("linger.ms".to_string(), "5".to_string()),
+                ("linger.ms".to_string(), "7".to_string()),
+            ]
+        );
+        let config = settings(&[]).with_properties(properties);
+        assert_eq!(
+            config.client_config(ClientRole::Producer).get("linger.ms"),
+            Some("7")
+        );
+
+        std::fs::write(&path, "sasl.password=fine\nsecret-without-equals\n").unwrap();
+        let error = user_properties(Some(&path), &[]).unwrap_err().to_string();
+        assert!(
+            error.contains("line 2") && error.contains("kafka.properties"),
+            "{error}"
+        );
+        assert!(!error.contains("secret-without-equals"), "{error}");
+        let missing = dir.path().join("missing");
+        let error = user_properties(Some(&missing), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("missing"), "{error}");
     }
 
     #[test]

@@ -8,7 +8,9 @@ pub mod topics;
 
 use rdkafka::error::KafkaError;
 
-pub use client::{parse_property, ClientRole, KafkaClientSettings, KafkaConfigError};
+pub use client::{
+    parse_property, user_properties, ClientRole, KafkaClientSettings, KafkaConfigError,
+};
 pub use producer::{DeliveryReport, KafkaSink};
 pub use topics::{
     create_topics, platform_topics, PlatformTopics, TopicDefinition, TopicSpec, TopicStatus,

@@ -14,8 +14,8 @@ use super::{
     ScrapeObserver, ScrapeOptions,
 };
 use crate::kafka::{
-    create_topics, parse_property, platform_topics, KafkaClientSettings, KafkaSink, KafkaSinkError,
-    DEAD_LETTER_SUFFIX,
+    create_topics, parse_property, platform_topics, user_properties, KafkaClientSettings,
+    KafkaSink, KafkaSinkError, DEAD_LETTER_SUFFIX,
 };
 use crate::parse::{PageRef, RejectedRow};
 use crate::site::{
@@ -128,6 +128,11 @@ pub struct Args {
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_property, requires = "kafka")]
     pub kafka_option: Vec<(String, String)>,
 
+    /// librdkafka properties from FILE, KEY=VALUE per line, before the --kafka-options: for
+    /// secrets (sasl.password), which do not belong on a command line.
+    #[arg(long, value_name = "FILE", requires = "kafka")]
+    pub kafka_options_file: Option<PathBuf>,
+
     /// Bound in seconds on Kafka admin requests (topic creation).
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds,
           requires = "kafka")]
@@ -236,10 +241,12 @@ fn run_to_kafka(
     site: &mut Site,
     mut observer: ConsoleObserver,
 ) -> Result<u8, CliError> {
+    let properties = user_properties(args.kafka_options_file.as_deref(), &args.kafka_option)
+        .map_err(KafkaSinkError::from)?;
     let connection = KafkaClientSettings {
         request_timeout: args.kafka_timeout,
         ..KafkaClientSettings::new(args.kafka.clone().unwrap_or_default(), "mhfz-scraper")
-            .with_properties(args.kafka_option.clone())
+            .with_properties(properties)
     };
     // Before the scrape: a bad option should not cost a whole run.
     connection.validate().map_err(KafkaSinkError::from)?;
