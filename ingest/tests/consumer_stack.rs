@@ -369,3 +369,73 @@ fn a_lost_database_connection_is_retried_and_nothing_is_lost() {
     assert!(stderr.contains("retrying in"), "{stderr}");
     assert_eq!(fixture.distinct_ids(), records.len() as i64);
 }
+
+#[test]
+fn a_kafka_option_reaches_the_dead_letter_producer_too() {
+    let mut fixture = Fixture::new(1);
+    // Not a record: a dead letter, larger than the request size the option allows (the
+    // smallest librdkafka takes).
+    fixture.produce(&[(Some(b"too-big".to_vec()), vec![b'x'; 4000])]);
+    let output = fixture
+        .consumer(&["--until-idle", "--idle-ms", "1500"])
+        .args(["--kafka-option", "message.max.bytes=1000"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success(),
+        "the option did not reach it: {stderr}"
+    );
+    assert!(stderr.contains("dead letter"), "{stderr}");
+
+    // Its offset was not committed: without the option the message is dead-lettered.
+    let stderr = fixture.consume_until_idle(&[]);
+    assert_eq!(summary_count(&stderr, "dead-lettered"), 1, "{stderr}");
+    assert_eq!(fixture.dead_letters(1)[0].value.len(), 4000);
+    assert_eq!(fixture.rows(), 0);
+}
+
+#[test]
+fn grant_roles_gives_the_rights_provision_roles_gives_and_says_whether_it_changed_any() {
+    let fixture = Fixture::new(1);
+    let roles = fixture.roles.clone();
+    let grant = |readers: &[&str]| {
+        let mut command = fixture.subcommand_as_admin(&[
+            "grant-roles",
+            "--writer",
+            &roles.writer,
+            "--exporter",
+            &roles.exporter,
+        ]);
+        command.args(readers.iter().flat_map(|reader| ["--reader", reader]));
+        command.output().unwrap()
+    };
+    let stdout =
+        |output: &std::process::Output| String::from_utf8_lossy(&output.stdout).into_owned();
+
+    // provision_roles (the fixture's) and grant-roles give the same rights.
+    let output = grant(&[&roles.reader]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout(&output), "unchanged\n");
+
+    fixture
+        .db
+        .admin()
+        .batch_execute(&format!("GRANT DELETE ON mhfz.lance TO {}", roles.writer))
+        .unwrap();
+    assert_eq!(stdout(&grant(&[&roles.reader])), "changed\n");
+    assert_eq!(stdout(&grant(&[&roles.reader])), "unchanged\n");
+
+    let output = grant(&["no_such_reader"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("role no_such_reader does not exist"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+}

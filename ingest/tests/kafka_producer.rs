@@ -8,7 +8,10 @@ use std::ffi::OsString;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use mhfz_ingest::kafka::platform_topics;
 use mhfz_record::{Envelope, WeaponRecord, SCHEMA_VERSION};
+use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
@@ -48,6 +51,29 @@ fn scrape_to_kafka(site: &[OsString], brokers: &str, more: &[&str]) -> std::proc
     args.extend(["--kafka".into(), brokers.into()]);
     args.extend(more.iter().map(OsString::from));
     run_scraper(&args)
+}
+
+/// The topic's configs as the broker reports them.
+fn topic_configs(brokers: &str, topic: &str) -> BTreeMap<String, String> {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("an admin client");
+    let described = futures_executor::block_on(admin.describe_configs(
+        &[ResourceSpecifier::Topic(topic)],
+        &AdminOptions::new().request_timeout(Some(TIMEOUT)),
+    ))
+    .expect("describe configs");
+    let resource = described
+        .into_iter()
+        .next()
+        .unwrap()
+        .expect("the topic's configs");
+    resource
+        .entries
+        .into_iter()
+        .filter_map(|entry| Some((entry.name, entry.value?)))
+        .collect()
 }
 
 fn consumer(brokers: &str) -> BaseConsumer {
@@ -118,11 +144,7 @@ fn every_record_arrives_keyed_by_weapon_id_in_an_explicitly_created_topic() {
     let topic = fresh_topic("weapon_data");
     let copy = root.path().join("records.ndjson");
     let copy_arg = copy.display().to_string();
-    let output = scrape_to_kafka(
-        &site,
-        &brokers,
-        &["--topic", &topic, "--partitions", "4", "--out", &copy_arg],
-    );
+    let output = scrape_to_kafka(&site, &brokers, &["--topic", &topic, "--out", &copy_arg]);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(output.stdout.is_empty(), "records went to stdout too");
@@ -133,9 +155,22 @@ fn every_record_arrives_keyed_by_weapon_id_in_an_explicitly_created_topic() {
         "{stderr}"
     );
 
+    // Created as the platform's topic definition says (ingest/src/kafka/topics.json).
     let consumer = consumer(&brokers);
-    assert_eq!(partition_count(&consumer, &topic), 4);
-    assert_eq!(partition_count(&consumer, &format!("{topic}.dlq")), 4);
+    let definitions = platform_topics();
+    for (name, definition) in [
+        (topic.clone(), &definitions.records),
+        (format!("{topic}.dlq"), &definitions.dead_letters),
+    ] {
+        assert_eq!(
+            partition_count(&consumer, &name),
+            definition.partitions as usize
+        );
+        let configs = topic_configs(&brokers, &name);
+        for (key, value) in &definition.configs {
+            assert_eq!(configs.get(key), Some(value), "{name}: {key}");
+        }
+    }
     assert_eq!(message_count(&consumer, &topic), expected as i64);
 
     let mut runs = BTreeMap::new();
@@ -208,6 +243,42 @@ fn records_the_broker_does_not_acknowledge_fail_the_run_with_their_count() {
 }
 
 #[test]
+fn the_options_file_reaches_the_producer() {
+    let root = tempfile::tempdir().unwrap();
+    let (site, expected) = long_sword_site(root.path());
+    let options = root.path().join("kafka.properties");
+    // Below the default delivery bound (60 s) and the harness's timeout: only the file sets it.
+    std::fs::write(
+        &options,
+        "# as a credential file\nmessage.timeout.ms=2000\n",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let output = scrape_to_kafka(
+        &site,
+        UNREACHABLE,
+        &[
+            "--no-create-topics",
+            "--kafka-options-file",
+            &options.display().to_string(),
+        ],
+    );
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{expected} of {expected} records were not acknowledged"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn producing_to_a_topic_nobody_created_fails_instead_of_creating_it() {
     let brokers = bootstrap();
     let root = tempfile::tempdir().unwrap();
@@ -258,14 +329,14 @@ fn topic_creation_on_an_unreachable_broker_fails_clearly() {
 fn kafka_options_need_kafka() {
     for args in [
         &["--topic", "t"][..],
-        &["--partitions", "2"],
+        &["--replication-factor", "2"],
         &["--no-create-topics"],
     ] {
         let output = run_scraper(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(stderr_of(&output).contains("--kafka"), "{args:?}");
     }
-    let output = run_scraper(&["--kafka", "x:1", "--partitions", "0"]);
+    let output = run_scraper(&["--kafka", "x:1", "--replication-factor", "0"]);
     assert_eq!(output.status.code(), Some(2));
     let output = run_scraper(&["--kafka", "x:1", "--rejects", "rejects.ndjson"]);
     assert_eq!(output.status.code(), Some(2));
@@ -274,4 +345,23 @@ fn kafka_options_need_kafka() {
         "{}",
         stderr_of(&output)
     );
+}
+
+#[test]
+fn a_bad_kafka_option_fails_before_the_scrape_naming_it() {
+    let root = tempfile::tempdir().unwrap();
+    let (site, _) = long_sword_site(root.path());
+    for (option, expected) in [
+        ("no.such.property=1", "no.such.property"),
+        ("linger.ms=soon", "linger.ms"),
+        ("bootstrap.servers=elsewhere:9092", "bootstrap.servers"),
+    ] {
+        let started = Instant::now();
+        let output = scrape_to_kafka(&site, UNREACHABLE, &["--kafka-option", option]);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(2), "{option}: {stderr}");
+        assert!(stderr.contains(expected), "{option}: {stderr}");
+        assert!(!stderr.contains("records"), "scraped anyway: {stderr}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{option}");
+    }
 }

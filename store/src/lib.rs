@@ -10,7 +10,8 @@
 //!   content changed; [`write_each`] writes row by row to isolate a bad record.
 //! - [`begin_export`] reads the rows changed since the last successful export under one
 //!   snapshot and records the export (the watermark) in the same transaction.
-//! - [`provision_roles`] creates the `mhfz_writer`, `mhfz_reader` and `mhfz_exporter` roles.
+//! - [`provision_roles`] creates the `mhfz_writer`, `mhfz_reader` and `mhfz_exporter` roles;
+//!   [`grant_privileges`] gives existing roles their rights (the deployment's way).
 //! - [`ConnectionSettings`] reads connection settings from the environment; passwords come
 //!   from the caller or a file and are never printed.
 
@@ -26,7 +27,7 @@ mod write;
 pub use error::StoreError;
 pub use export::{begin_export, Export, ExportRows, ExportRun, ExportScope, ExportedRow};
 pub use migrate::{migrate, verify_migrations, Migration, MigrationReport, MIGRATIONS};
-pub use roles::{provision_roles, RoleNames, RolePasswords};
+pub use roles::{grant_privileges, provision_roles, Grantees, RoleNames, RolePasswords};
 pub use row::content_hash;
 pub use settings::{connect, ConnectionSettings, Password};
 pub use write::{write_batch, write_each, BatchOutcome, RowOutcome, ScrapedRecord};

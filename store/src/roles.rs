@@ -35,37 +35,140 @@ pub struct RolePasswords {
     pub exporter: Password,
 }
 
+/// The roles [`grant_privileges`] gives their rights in schema `mhfz`. They must exist: the
+/// deployment creates login roles (and grants CONNECT on the database) separately.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grantees {
+    /// The consumer.
+    pub writer: String,
+    /// `mhfz-exporter`.
+    pub exporter: String,
+    /// Read-only roles (queries, reports); may be empty.
+    pub readers: Vec<String>,
+}
+
+impl Grantees {
+    fn all(&self) -> impl Iterator<Item = &String> {
+        [&self.writer, &self.exporter]
+            .into_iter()
+            .chain(&self.readers)
+    }
+
+    /// Names are valid identifiers and each role has one job.
+    fn check(&self) -> Result<(), StoreError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for name in self.all() {
+            check_role_name(name)?;
+            if !seen.insert(name) {
+                return Err(StoreError::Settings(format!(
+                    "role {name} is named twice; the writer, the exporter and each reader must differ"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Gives the roles exactly their rights in schema `mhfz`, and nothing more:
+///
+/// - all: USAGE on the schema;
+/// - writer: SELECT, INSERT, UPDATE on each class table, SELECT on `mhfz.schema_migrations`
+///   (to check the schema is current) — no DELETE, no DDL;
+/// - exporter: SELECT on each class table, the `mhfz.weapons` view and
+///   `mhfz.schema_migrations`, SELECT and INSERT on `mhfz.export_runs` — it cannot rewrite
+///   or delete the export history;
+/// - readers: SELECT on every table and view of `mhfz`.
+///
+/// Any other right these roles held in the schema is revoked, and PUBLIC has none. Needs the
+/// owner of the schema (or an administrator), after [`crate::migrate`]: run it again after
+/// later migrations. One transaction; returns whether any privilege changed, so that a
+/// deployment can report it.
+pub fn grant_privileges(client: &mut Client, grantees: &Grantees) -> Result<bool, StoreError> {
+    grantees.check()?;
+    let mut tx = client
+        .transaction()
+        .map_err(StoreError::database("starting the grants"))?;
+    verify_migrations(&mut tx)?;
+    for name in grantees.all() {
+        let exists = tx
+            .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[name])
+            .map_err(StoreError::database("looking up a role"))?
+            .is_some();
+        if !exists {
+            return Err(StoreError::Settings(format!(
+                "role {name} does not exist; create the login roles first"
+            )));
+        }
+    }
+    let before = schema_privileges(&mut tx)?;
+    apply_grants(&mut tx, grantees)?;
+    let changed = schema_privileges(&mut tx)? != before;
+    tx.commit()
+        .map_err(StoreError::database("committing the grants"))?;
+    Ok(changed)
+}
+
+/// The grants of [`grant_privileges`], inside the caller's transaction.
+fn apply_grants(tx: &mut impl GenericClient, grantees: &Grantees) -> Result<(), StoreError> {
+    let writer = &grantees.writer;
+    let exporter = &grantees.exporter;
+    let all: Vec<&str> = grantees.all().map(String::as_str).collect();
+    let all = all.join(", ");
+    let class_tables: Vec<String> = WeaponClass::ALL.into_iter().map(table_name).collect();
+    let class_tables = class_tables.join(", ");
+    let mut grants = format!(
+        "REVOKE ALL ON SCHEMA mhfz FROM PUBLIC;
+         GRANT USAGE ON SCHEMA mhfz TO {all};
+         REVOKE ALL ON ALL TABLES IN SCHEMA mhfz FROM {all};
+         GRANT SELECT, INSERT, UPDATE ON {class_tables} TO {writer};
+         GRANT SELECT ON mhfz.schema_migrations TO {writer};
+         GRANT SELECT ON {class_tables}, mhfz.weapons, mhfz.schema_migrations TO {exporter};
+         GRANT SELECT, INSERT ON mhfz.export_runs TO {exporter};"
+    );
+    if !grantees.readers.is_empty() {
+        let readers = grantees.readers.join(", ");
+        grants.push_str(&format!(
+            "GRANT SELECT ON ALL TABLES IN SCHEMA mhfz TO {readers};"
+        ));
+    }
+    tx.batch_execute(&grants)
+        .map_err(StoreError::database("granting privileges"))
+}
+
+/// Every privilege on schema `mhfz` and its relations, in a stable order.
+fn schema_privileges(tx: &mut impl GenericClient) -> Result<Vec<String>, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT c.relname || ' ' || a::text FROM pg_class c, unnest(c.relacl) a
+             WHERE c.relnamespace = 'mhfz'::regnamespace
+             UNION ALL
+             SELECT 'schema ' || a::text FROM pg_namespace n, unnest(n.nspacl) a
+             WHERE n.nspname = 'mhfz'
+             ORDER BY 1",
+            &[],
+        )
+        .map_err(StoreError::database("reading the schema's privileges"))?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
+}
+
 /// Creates the writer, reader and exporter roles, or resets an existing role's password and
-/// attributes, and grants them exactly:
+/// attributes, gives them CONNECT on the current database and their rights in the schema
+/// ([`grant_privileges`]); PUBLIC loses its default CONNECT and TEMPORARY on the database.
 ///
-/// - all: CONNECT on the current database, USAGE on schema `mhfz`, SELECT on
-///   `mhfz.schema_migrations` (to check the schema is current);
-/// - writer: SELECT, INSERT, UPDATE on each class table — no DELETE, no DDL;
-/// - reader: SELECT on every table and view of `mhfz`;
-/// - exporter: SELECT on each class table and the `mhfz.weapons` view, SELECT and INSERT on
-///   `mhfz.export_runs` — it cannot rewrite or delete the export history.
-///
-/// PUBLIC loses its default CONNECT and TEMPORARY on the database and any right on `mhfz`, so
-/// the roles get nothing beyond that list. Run by an administrator after [`crate::migrate`];
-/// idempotent, so run it again after later migrations. Passwords are sent as SCRAM verifiers
-/// computed here, so the plain text never reaches the server or its statement log.
+/// Run by an administrator after [`crate::migrate`]; idempotent, so run it again after later
+/// migrations. Passwords are sent as SCRAM verifiers computed here, so the plain text never
+/// reaches the server or its statement log.
 pub fn provision_roles(
     admin: &mut Client,
     names: &RoleNames,
     passwords: &RolePasswords,
 ) -> Result<(), StoreError> {
-    let roles = [&names.writer, &names.reader, &names.exporter];
-    for name in roles {
-        check_role_name(name)?;
-    }
-    if names.writer == names.reader
-        || names.writer == names.exporter
-        || names.reader == names.exporter
-    {
-        return Err(StoreError::Settings(
-            "the writer, reader and exporter roles must differ".into(),
-        ));
-    }
+    let grantees = Grantees {
+        writer: names.writer.clone(),
+        exporter: names.exporter.clone(),
+        readers: vec![names.reader.clone()],
+    };
+    grantees.check()?;
     let mut tx = admin
         .transaction()
         .map_err(StoreError::database("starting role provisioning"))?;
@@ -79,23 +182,14 @@ pub fn provision_roles(
         .map_err(StoreError::database("reading the database name"))?
         .get(0);
     let (writer, reader, exporter) = (&names.writer, &names.reader, &names.exporter);
-    let class_tables: Vec<String> = WeaponClass::ALL.into_iter().map(table_name).collect();
-    let grants = format!(
+    let connect = format!(
         "REVOKE ALL ON DATABASE {database} FROM PUBLIC;
-         GRANT CONNECT ON DATABASE {database} TO {writer}, {reader}, {exporter};
-         REVOKE ALL ON SCHEMA mhfz FROM PUBLIC;
-         GRANT USAGE ON SCHEMA mhfz TO {writer}, {reader}, {exporter};
-         REVOKE ALL ON ALL TABLES IN SCHEMA mhfz FROM {writer}, {reader}, {exporter};
-         GRANT SELECT, INSERT, UPDATE ON {class_tables} TO {writer};
-         GRANT SELECT ON mhfz.schema_migrations TO {writer};
-         GRANT SELECT ON ALL TABLES IN SCHEMA mhfz TO {reader};
-         GRANT SELECT ON {class_tables}, mhfz.weapons, mhfz.schema_migrations TO {exporter};
-         GRANT SELECT, INSERT ON mhfz.export_runs TO {exporter};",
+         GRANT CONNECT ON DATABASE {database} TO {writer}, {reader}, {exporter};",
         database = quote_identifier(&database),
-        class_tables = class_tables.join(", "),
     );
-    tx.batch_execute(&grants)
-        .map_err(StoreError::database("granting privileges"))?;
+    tx.batch_execute(&connect)
+        .map_err(StoreError::database("granting CONNECT"))?;
+    apply_grants(&mut tx, &grantees)?;
     tx.commit()
         .map_err(StoreError::database("committing role provisioning"))
 }

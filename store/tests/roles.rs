@@ -4,8 +4,8 @@ mod support;
 
 use mhfz_record::WeaponClass;
 use mhfz_store::{
-    begin_export, connect, migrate, provision_roles, verify_migrations, write_batch, ExportScope,
-    Password, RolePasswords, StoreError,
+    begin_export, connect, grant_privileges, migrate, provision_roles, verify_migrations,
+    write_batch, ExportScope, Grantees, Password, RolePasswords, StoreError,
 };
 use postgres::error::SqlState;
 use postgres::Client;
@@ -269,4 +269,90 @@ fn passwords_never_appear_in_debug_output_or_errors() {
         .unwrap()
         .get(0);
     assert!(stored.starts_with("SCRAM-SHA-256$"), "{stored}");
+}
+
+#[test]
+fn the_schema_owner_grants_exactly_the_rights_and_reports_what_changed() {
+    let mut db = TestDatabase::create();
+    let mut admin = db.admin();
+    // As deployed: an unprivileged owner of the database migrates; the login roles exist.
+    let owner = db.role_name("o");
+    let grantees = Grantees {
+        writer: db.role_name("w"),
+        exporter: db.role_name("e"),
+        readers: vec![db.role_name("r1"), db.role_name("r2")],
+    };
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {owner} LOGIN PASSWORD 'owner pass';
+             ALTER DATABASE {} OWNER TO {owner};
+             CREATE ROLE {} LOGIN PASSWORD 'writer pass';
+             CREATE ROLE {} LOGIN; CREATE ROLE {} LOGIN PASSWORD 'reader pass'; CREATE ROLE {} LOGIN;",
+            db.name, grantees.writer, grantees.exporter, grantees.readers[0], grantees.readers[1]
+        ))
+        .unwrap();
+    let owner_settings = db.settings_as(&owner, &Password::new("owner pass").unwrap());
+    let mut owner_client = connect(&owner_settings).unwrap();
+    assert!(matches!(
+        grant_privileges(&mut owner_client, &grantees),
+        Err(StoreError::MigrationPending { .. })
+    ));
+    migrate(&mut owner_client).unwrap();
+
+    assert!(
+        grant_privileges(&mut owner_client, &grantees).unwrap(),
+        "first grant"
+    );
+    assert!(
+        !grant_privileges(&mut owner_client, &grantees).unwrap(),
+        "nothing to change"
+    );
+
+    let writer_password = Password::new("writer pass").unwrap();
+    let mut writer = connect(&db.settings_as(&grantees.writer, &writer_password)).unwrap();
+    write_batch(
+        &mut writer,
+        &scraped(&[record(WeaponClass::Hammer, 1)], RUN_ID),
+    )
+    .unwrap();
+    let reader_password = Password::new("reader pass").unwrap();
+    let mut reader = connect(&db.settings_as(&grantees.readers[0], &reader_password)).unwrap();
+    assert_eq!(count(&mut reader, "SELECT count(*) FROM mhfz.weapons"), 1);
+    assert_denied(&mut reader, "DELETE FROM mhfz.hammer");
+
+    // A right given by hand is taken back, and that is a change.
+    admin
+        .batch_execute(&format!(
+            "GRANT DELETE ON mhfz.hammer TO {}",
+            grantees.writer
+        ))
+        .unwrap();
+    writer
+        .batch_execute("DELETE FROM mhfz.hammer WHERE false")
+        .unwrap();
+    assert!(
+        grant_privileges(&mut owner_client, &grantees).unwrap(),
+        "revoked DELETE"
+    );
+    assert_denied(&mut writer, "DELETE FROM mhfz.hammer");
+    assert!(!grant_privileges(&mut owner_client, &grantees).unwrap());
+
+    // Bad input is refused, naming it.
+    let missing = Grantees {
+        readers: vec!["no_such_role_xyz".into()],
+        ..grantees.clone()
+    };
+    let error = grant_privileges(&mut owner_client, &missing).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("role no_such_role_xyz does not exist"),
+        "{error}"
+    );
+    let twice = Grantees {
+        readers: vec![grantees.writer.clone()],
+        ..grantees.clone()
+    };
+    let error = grant_privileges(&mut owner_client, &twice).unwrap_err();
+    assert!(error.to_string().contains("named twice"), "{error}");
 }

@@ -2,16 +2,17 @@
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use mhfz_store::{connect, migrate, ConnectionSettings};
+use mhfz_store::{connect, grant_privileges, migrate, ConnectionSettings, Grantees};
 
 use crate::consumer::metrics::{self, Metrics};
 use crate::consumer::{run, ConsumerConfig, ConsumerError};
-use crate::kafka::parse_property;
+use crate::kafka::{parse_property, platform_topics, user_properties, KafkaClientSettings};
 
 const EXIT_OK: u8 = 0;
 const EXIT_FATAL: u8 = 1;
@@ -23,7 +24,8 @@ const EXIT_USAGE: u8 = 2;
 /// password) and the password file named by MHFZ_PG_PASSWORD_FILE. Run `mhfz-consumer
 /// migrate` once with an administrator's settings; the consumer itself runs as the
 /// least-privilege writer role, which cannot change the schema: at start it only checks that
-/// every migration is applied (`--migrate` applies them first, for a role that may).
+/// every migration is applied (`--migrate` applies them first, for a role that may). `mhfz-consumer
+/// grant-roles`, as the schema owner, gives the writer, exporter and reader roles their rights.
 #[derive(Debug, Parser)]
 #[command(
     name = "mhfz-consumer",
@@ -42,6 +44,22 @@ pub struct Args {
 enum Command {
     /// Apply the embedded migrations (needs a role that may create schemas and tables).
     Migrate,
+    /// Give existing roles exactly their rights in schema mhfz, as its owner (after migrate).
+    /// Prints `changed` or `unchanged` on stdout.
+    GrantRoles(GrantArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct GrantArgs {
+    /// The consumer's role: reads and writes the class tables.
+    #[arg(long, value_name = "ROLE")]
+    writer: String,
+    /// mhfz-exporter's role: reads the class tables, records its exports.
+    #[arg(long, value_name = "ROLE")]
+    exporter: String,
+    /// A read-only role (repeatable).
+    #[arg(long = "reader", value_name = "ROLE")]
+    readers: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -49,13 +67,13 @@ struct ConsumeArgs {
     /// Kafka bootstrap servers, host:port[,host:port...].
     #[arg(long, value_name = "BROKERS")]
     brokers: Option<String>,
-    #[arg(long, default_value = "weapon_data")]
+    #[arg(long, default_value_t = platform_topics().records.name.clone())]
     topic: String,
     /// Consumer group: consumers of one group share the partitions.
     #[arg(long, default_value = "mhfz-consumer")]
     group: String,
     /// Where messages that cannot be stored go, with the reason in headers.
-    #[arg(long, default_value = "weapon_data.dlq")]
+    #[arg(long, default_value_t = platform_topics().dead_letters.name.clone())]
     dlq_topic: String,
     /// Most messages written in one transaction.
     #[arg(long, default_value_t = 5000)]
@@ -78,9 +96,14 @@ struct ConsumeArgs {
     /// Apply pending migrations before consuming (needs DDL rights).
     #[arg(long)]
     migrate: bool,
-    /// Extra librdkafka consumer setting, KEY=VALUE (repeatable), e.g. session.timeout.ms=6000.
+    /// Extra librdkafka setting of both Kafka clients (the consumer and the dead-letter
+    /// producer), KEY=VALUE (repeatable): security, tuning, e.g. session.timeout.ms=6000.
     #[arg(long = "kafka-option", value_name = "KEY=VALUE", value_parser = parse_property)]
     kafka_options: Vec<(String, String)>,
+    /// librdkafka properties from FILE, KEY=VALUE per line, before the --kafka-options: for
+    /// secrets (sasl.password), which do not belong on a command line.
+    #[arg(long, value_name = "FILE")]
+    kafka_options_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -138,14 +161,21 @@ fn with_causes(error: &dyn std::error::Error) -> String {
 }
 
 fn run_args(args: Args) -> Result<(), ConsumerError> {
-    if let Some(Command::Migrate) = args.command {
-        return apply_migrations(&ConnectionSettings::from_env()?);
+    match args.command {
+        Some(Command::Migrate) => return apply_migrations(&ConnectionSettings::from_env()?),
+        Some(Command::GrantRoles(grant)) => return grant_roles(grant),
+        None => {}
     }
     let consume = args.consume;
+    let brokers = consume
+        .brokers
+        .ok_or_else(|| ConsumerError::Config("--brokers is required".into()))?;
+    let properties = user_properties(
+        consume.kafka_options_file.as_deref(),
+        &consume.kafka_options,
+    )?;
     let config = ConsumerConfig {
-        brokers: consume
-            .brokers
-            .ok_or_else(|| ConsumerError::Config("--brokers is required".into()))?,
+        kafka: KafkaClientSettings::new(brokers, "mhfz-consumer").with_properties(properties),
         topic: consume.topic,
         group: consume.group,
         dead_letter_topic: consume.dlq_topic,
@@ -179,13 +209,7 @@ fn run_args(args: Args) -> Result<(), ConsumerError> {
         config.group,
         database.target()
     );
-    let summary = run(
-        &config,
-        database,
-        &consume.kafka_options,
-        &metrics,
-        &shutdown,
-    )?;
+    let summary = run(&config, database, &metrics, &shutdown)?;
     eprintln!(
         "mhfz-consumer: {} messages in {} batches: {} rows written, {} unchanged, {} dead-lettered",
         summary.messages,
@@ -207,5 +231,26 @@ fn apply_migrations(database: &ConnectionSettings) -> Result<(), ConsumerError> 
         report.already_applied,
         database.target()
     );
+    Ok(())
+}
+
+fn grant_roles(args: GrantArgs) -> Result<(), ConsumerError> {
+    let database = ConnectionSettings::from_env()?;
+    let grantees = Grantees {
+        writer: args.writer,
+        exporter: args.exporter,
+        readers: args.readers,
+    };
+    let changed = grant_privileges(&mut connect(&database)?, &grantees)?;
+    let outcome = if changed { "changed" } else { "unchanged" };
+    eprintln!(
+        "mhfz-consumer: grants on {}: writer {}, exporter {}, readers [{}]: {outcome}",
+        database.target(),
+        grantees.writer,
+        grantees.exporter,
+        grantees.readers.join(", ")
+    );
+    // On stdout alone, for a deployment tool to read.
+    println!("{outcome}");
     Ok(())
 }

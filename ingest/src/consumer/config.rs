@@ -4,12 +4,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::consumer::ConsumerError;
+use crate::kafka::KafkaClientSettings;
 
 /// Everything [`crate::consumer::run`] needs besides the database settings.
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
-    /// `host:port[,host:port...]`.
-    pub brokers: String,
+    /// The brokers and the options of both of the consumer's clients (the consumer and the
+    /// dead-letter producer).
+    pub kafka: KafkaClientSettings,
     pub topic: String,
     pub group: String,
     pub dead_letter_topic: String,
@@ -29,9 +31,8 @@ pub struct ConsumerConfig {
 impl ConsumerConfig {
     /// Checks the settings against each other; returns the first problem found.
     pub fn validate(&self) -> Result<(), ConsumerError> {
-        let problem = if self.brokers.trim().is_empty() {
-            Some("no broker given".to_string())
-        } else if self.topic.is_empty() {
+        self.kafka.validate()?;
+        let problem = if self.topic.is_empty() {
             Some("the topic name is empty".to_string())
         } else if self.group.is_empty() {
             Some("the consumer group name is empty".to_string())
@@ -66,7 +67,7 @@ mod tests {
 
     fn valid() -> ConsumerConfig {
         ConsumerConfig {
-            brokers: "127.0.0.1:9092".into(),
+            kafka: KafkaClientSettings::new("127.0.0.1:9092", "mhfz-consumer"),
             topic: "weapon_data".into(),
             group: "mhfz-consumer".into(),
             dead_letter_topic: "weapon_data.dlq".into(),
@@ -85,7 +86,7 @@ mod tests {
         let cases: [(Break, &str); 4] = [
             (|c| c.batch_size = 0, "batch size"),
             (|c| c.dead_letter_topic = c.topic.clone(), "must differ"),
-            (|c| c.brokers = " ".into(), "no broker"),
+            (|c| c.kafka.brokers = " ".into(), "no Kafka broker"),
             (|c| c.until_idle = Some(Duration::ZERO), "idle time"),
         ];
         for (break_it, expected) in cases {

@@ -4,7 +4,6 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
@@ -12,6 +11,8 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::ClientContext;
 
 use crate::consumer::ConsumerError;
+use crate::kafka::client::delivery_timeout;
+use crate::kafka::{ClientRole, KafkaClientSettings};
 
 /// Header names of a dead letter.
 pub mod headers {
@@ -67,23 +68,29 @@ pub struct DeadLetterProducer {
     topic: String,
     producer: BaseProducer<DeliveryFailures>,
     pending: u64,
+    /// How long [`Self::acknowledge`] waits for the broker.
+    ack_timeout: Duration,
 }
 
-/// How long [`DeadLetterProducer::acknowledge`] waits for the broker.
-const ACK_TIMEOUT: Duration = Duration::from_secs(60);
+/// Beyond the delivery bound, how long [`DeadLetterProducer::acknowledge`] waits for the reports.
+const ACK_MARGIN: Duration = Duration::from_secs(10);
 
 impl DeadLetterProducer {
-    pub fn new(brokers: &str, topic: &str) -> Result<DeadLetterProducer, ConsumerError> {
-        let producer = ClientConfig::new()
-            .set("bootstrap.servers", brokers)
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
+    /// A producer built from the consumer's own Kafka settings (security and tuning options
+    /// included), with the dead-letter role's keys.
+    pub fn new(
+        settings: &KafkaClientSettings,
+        topic: &str,
+    ) -> Result<DeadLetterProducer, ConsumerError> {
+        let config = settings.client_config(ClientRole::DeadLetterProducer);
+        let producer = config
             .create_with_context(DeliveryFailures::default())
             .map_err(ConsumerError::kafka("creating the dead-letter producer"))?;
         Ok(DeadLetterProducer {
             topic: topic.to_string(),
             producer,
             pending: 0,
+            ack_timeout: delivery_timeout(&config) + ACK_MARGIN,
         })
     }
 
@@ -136,7 +143,7 @@ impl DeadLetterProducer {
             return Ok(0);
         }
         self.producer
-            .flush(ACK_TIMEOUT)
+            .flush(self.ack_timeout)
             .map_err(ConsumerError::kafka(
                 "waiting for dead-letter acknowledgements",
             ))?;

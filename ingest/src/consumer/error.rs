@@ -3,10 +3,15 @@
 use mhfz_store::StoreError;
 use rdkafka::error::KafkaError;
 
+use crate::kafka::KafkaConfigError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumerError {
     #[error("invalid configuration: {0}")]
     Config(String),
+
+    #[error("invalid Kafka configuration: {0}")]
+    KafkaConfig(#[from] KafkaConfigError),
 
     #[error("Kafka: {context}: {source}")]
     Kafka {

@@ -9,7 +9,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use mhfz_store::{ConnectionSettings, ScrapedRecord, StoreError};
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
@@ -19,10 +18,10 @@ use crate::consumer::decode::{decode, Decoded};
 use crate::consumer::metrics::Metrics;
 use crate::consumer::store::{Store, Written};
 use crate::consumer::{ConsumerConfig, ConsumerError};
+use crate::kafka::ClientRole;
 
 /// Longest single wait in `poll`, so that a shutdown request is noticed quickly.
 const POLL_SLICE: Duration = Duration::from_millis(100);
-const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
 /// Timeout of the broker requests behind the lag gauge.
 const WATERMARK_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the lag gauge is refreshed while messages flow.
@@ -59,22 +58,26 @@ struct Batch {
 
 /// Consumes until `shutdown` is set (then finishes the current batch) or, with
 /// `until_idle`, until there is nothing left to consume.
-///
-/// `extra_kafka` are librdkafka settings applied last (`session.timeout.ms`, ...); the ones
-/// this loop relies on (`enable.auto.commit`, `enable.auto.offset.store`) cannot be overridden.
 pub fn run(
     config: &ConsumerConfig,
     database: ConnectionSettings,
-    extra_kafka: &[(String, String)],
     metrics: &Metrics,
     shutdown: &Arc<AtomicBool>,
 ) -> Result<RunSummary, ConsumerError> {
     config.validate()?;
     let mut store = Store::open(database, config.write_attempts)?;
-    let dead_letters = DeadLetterProducer::new(&config.brokers, &config.dead_letter_topic)?;
-    let consumer = build_consumer(config, extra_kafka)?;
+    let dead_letters = DeadLetterProducer::new(&config.kafka, &config.dead_letter_topic)?;
+    // The loop's own keys (manual commits) come with the consumer role; the user's options
+    // cannot turn them off (validate refuses them).
+    let consumer: BaseConsumer = config
+        .kafka
+        .client_config(ClientRole::Consumer {
+            group: &config.group,
+        })
+        .create()
+        .map_err(ConsumerError::kafka("creating the consumer"))?;
     for topic in [&config.topic, &config.dead_letter_topic] {
-        check_topic_exists(&consumer, topic)?;
+        check_topic_exists(&consumer, topic, config.kafka.request_timeout)?;
     }
     consumer
         .subscribe(&[&config.topic])
@@ -158,33 +161,15 @@ fn writer_gone() -> ConsumerError {
     ConsumerError::Config("the database writer thread stopped unexpectedly".to_string())
 }
 
-fn build_consumer(
-    config: &ConsumerConfig,
-    extra_kafka: &[(String, String)],
-) -> Result<BaseConsumer, ConsumerError> {
-    let mut client = ClientConfig::new();
-    client
-        .set("bootstrap.servers", &config.brokers)
-        .set("group.id", &config.group)
-        // A new group starts at the beginning: every record still in the topic is stored.
-        .set("auto.offset.reset", "earliest")
-        .set("enable.partition.eof", "false");
-    for (key, value) in extra_kafka {
-        client.set(key, value);
-    }
-    client
-        // Offsets are committed by hand, only after the database commit.
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .create()
-        .map_err(ConsumerError::kafka("creating the consumer"))
-}
-
 /// The broker never creates topics on first use: a missing one is a setup mistake to report
 /// at once, not something to wait for.
-fn check_topic_exists(consumer: &BaseConsumer, topic: &str) -> Result<(), ConsumerError> {
+fn check_topic_exists(
+    consumer: &BaseConsumer,
+    topic: &str,
+    timeout: Duration,
+) -> Result<(), ConsumerError> {
     let metadata = consumer
-        .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+        .fetch_metadata(Some(topic), timeout)
         .map_err(ConsumerError::kafka("reading topic metadata"))?;
     let missing = metadata
         .topics()
@@ -193,7 +178,7 @@ fn check_topic_exists(consumer: &BaseConsumer, topic: &str) -> Result<(), Consum
         .is_none_or(|t| t.error().is_some() || t.partitions().is_empty());
     if missing {
         return Err(ConsumerError::Config(format!(
-            "topic {topic:?} does not exist; create it first (mhfz-scraper --kafka creates it)"
+            "topic {topic:?} does not exist; create it first (the kafka role, or mhfz-scraper --kafka, creates it)"
         )));
     }
     Ok(())

@@ -11,15 +11,13 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 
-use super::{KafkaConnection, KafkaSinkError};
+use super::client::{delivery_timeout, ClientRole, KafkaClientSettings};
+use super::KafkaSinkError;
 use crate::parse::{PageRef, RejectedRow};
 use crate::scrape::{OutputError, RecordSink};
 
 /// Failed weapon ids kept for the error message.
 const SAMPLE_SIZE: usize = 5;
-/// Our delivery bound unless the user sets `message.timeout.ms`: a run should end within a
-/// minute of losing the broker, not librdkafka's default five.
-const MESSAGE_TIMEOUT_MS: &str = "60000";
 /// Beyond the delivery bound, how long `finish` waits for the last reports.
 const FLUSH_MARGIN: Duration = Duration::from_secs(30);
 
@@ -99,24 +97,14 @@ pub struct KafkaSink {
 
 impl KafkaSink {
     /// A producer for `topic` (which must exist: see [`super::create_topics`]).
-    pub fn new(connection: &KafkaConnection, topic: &str) -> Result<KafkaSink, KafkaSinkError> {
-        let config = connection.client_config(&[
-            ("enable.idempotence", "true"),
-            ("acks", "all"),
-            ("compression.type", "lz4"),
-            ("linger.ms", "20"),
-            ("batch.size", "1000000"),
-            ("message.timeout.ms", MESSAGE_TIMEOUT_MS),
-        ]);
-        let message_timeout = config
-            .get("message.timeout.ms")
-            .and_then(|ms| ms.parse().ok())
-            .map(Duration::from_millis)
-            .unwrap_or(Duration::from_secs(300));
+    pub fn new(settings: &KafkaClientSettings, topic: &str) -> Result<KafkaSink, KafkaSinkError> {
+        settings.validate()?;
+        let config = settings.client_config(ClientRole::Producer);
+        let message_timeout = delivery_timeout(&config);
         let producer = config
             .create_with_context(DeliveryCounter::default())
             .map_err(|source| KafkaSinkError::Client {
-                brokers: connection.brokers.clone(),
+                brokers: settings.brokers.clone(),
                 source,
             })?;
         Ok(KafkaSink {

@@ -14,8 +14,8 @@ use super::{
     ScrapeObserver, ScrapeOptions,
 };
 use crate::kafka::{
-    create_topics, parse_property, KafkaConnection, KafkaSink, KafkaSinkError, TopicSpec,
-    DEAD_LETTER_SUFFIX, DEFAULT_TOPIC,
+    create_topics, parse_property, platform_topics, user_properties, KafkaClientSettings,
+    KafkaSink, KafkaSinkError, DEAD_LETTER_SUFFIX,
 };
 use crate::parse::{PageRef, RejectedRow};
 use crate::site::{
@@ -39,7 +39,8 @@ Exit status:
   2  the run could not be done: bad arguments, unreadable class index, output error
 
 With --kafka, records go to the topic instead of stdout (--out still writes a file copy):
-the topic and its dead-letter topic are created first unless --no-create-topics; each
+the topic and its dead-letter topic are created first unless --no-create-topics, with the
+partitions and configs of the platform's topic definition (ingest/src/kafka/topics.json); each
 message is keyed by weapon id and holds a JSON envelope (schema_version, scrape_run_id,
 scraped_at, record). Every delivery is awaited; a record Kafka did not acknowledge makes
 the run exit 2, naming how many and some of their weapon ids.
@@ -105,19 +106,16 @@ pub struct Args {
     pub kafka: Option<String>,
 
     /// Kafka topic of the records.
-    #[arg(long, value_name = "NAME", default_value = DEFAULT_TOPIC, requires = "kafka")]
+    #[arg(long, value_name = "NAME", default_value_t = platform_topics().records.name.clone(),
+          requires = "kafka")]
     pub topic: String,
 
     /// Dead-letter topic created beside it, for the consumer [default: <topic>.dlq].
     #[arg(long, value_name = "NAME", requires = "kafka")]
     pub dlq_topic: Option<String>,
 
-    /// Partitions of the topics when they are created.
-    #[arg(long, value_name = "N", default_value_t = 3, requires = "kafka",
-          value_parser = clap::value_parser!(i32).range(1..))]
-    pub partitions: i32,
-
-    /// Replication factor of the topics when they are created.
+    /// Replication factor of the topics when they are created (it depends on the cluster's
+    /// size; their partitions and configs are the platform's).
     #[arg(long, value_name = "N", default_value_t = 1, requires = "kafka",
           value_parser = clap::value_parser!(i32).range(1..))]
     pub replication_factor: i32,
@@ -126,9 +124,14 @@ pub struct Args {
     #[arg(long, requires = "kafka")]
     pub no_create_topics: bool,
 
-    /// A librdkafka property for the Kafka clients (repeatable); overrides ours.
+    /// A librdkafka property for every Kafka client (repeatable): security, tuning; overrides ours.
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_property, requires = "kafka")]
     pub kafka_option: Vec<(String, String)>,
+
+    /// librdkafka properties from FILE, KEY=VALUE per line, before the --kafka-options: for
+    /// secrets (sasl.password), which do not belong on a command line.
+    #[arg(long, value_name = "FILE", requires = "kafka")]
+    pub kafka_options_file: Option<PathBuf>,
 
     /// Bound in seconds on Kafka admin requests (topic creation).
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_seconds,
@@ -238,22 +241,30 @@ fn run_to_kafka(
     site: &mut Site,
     mut observer: ConsoleObserver,
 ) -> Result<u8, CliError> {
-    let connection = KafkaConnection {
-        brokers: args.kafka.clone().unwrap_or_default(),
-        properties: args.kafka_option.clone(),
+    let properties = user_properties(args.kafka_options_file.as_deref(), &args.kafka_option)
+        .map_err(KafkaSinkError::from)?;
+    let connection = KafkaClientSettings {
         request_timeout: args.kafka_timeout,
+        ..KafkaClientSettings::new(args.kafka.clone().unwrap_or_default(), "mhfz-scraper")
+            .with_properties(properties)
     };
+    // Before the scrape: a bad option should not cost a whole run.
+    connection.validate().map_err(KafkaSinkError::from)?;
     if !args.no_create_topics {
         let dead_letter = args
             .dlq_topic
             .clone()
             .unwrap_or_else(|| format!("{}{DEAD_LETTER_SUFFIX}", args.topic));
-        let spec = |name: &str| TopicSpec {
-            name: name.to_string(),
-            partitions: args.partitions,
-            replication_factor: args.replication_factor,
-        };
-        create_topics(&connection, &[spec(&args.topic), spec(&dead_letter)])?;
+        let topics = platform_topics();
+        create_topics(
+            &connection,
+            &[
+                topics.records.spec(&args.topic, args.replication_factor),
+                topics
+                    .dead_letters
+                    .spec(&dead_letter, args.replication_factor),
+            ],
+        )?;
     }
     let mut kafka = KafkaSink::new(&connection, &args.topic)?;
     let mut copy = match &args.out {

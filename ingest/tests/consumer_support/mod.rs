@@ -13,9 +13,9 @@ use std::process::{Child, Command, ExitStatus, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use mhfz_ingest::kafka::{create_topics, KafkaConnection, TopicSpec};
+use mhfz_ingest::kafka::{create_topics, platform_topics, KafkaClientSettings};
 use mhfz_record::{Envelope, WeaponRecord};
-use mhfz_store::{provision_roles, Password, RolePasswords};
+use mhfz_store::{provision_roles, Password, RoleNames, RolePasswords};
 use postgres::Client;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -89,6 +89,8 @@ pub struct Fixture {
     pub topic: String,
     pub dlq_topic: String,
     pub group: String,
+    /// The writer, reader and exporter roles, provisioned.
+    pub roles: RoleNames,
     writer_url: String,
     admin_url: String,
     admin_password_file: String,
@@ -135,19 +137,15 @@ impl Fixture {
 
         let topic = store_support::unique_name("weapons");
         let dlq_topic = format!("{topic}.dlq");
-        let connection = KafkaConnection {
-            brokers: brokers.clone(),
-            properties: Vec::new(),
-            request_timeout: Duration::from_secs(30),
-        };
-        let spec = |name: &str, partitions| TopicSpec {
-            name: name.to_string(),
+        // The platform's topics under this test's names; the partition count is the test's.
+        let topics = platform_topics();
+        let records = mhfz_ingest::kafka::TopicSpec {
             partitions,
-            replication_factor: 1,
+            ..topics.records.spec(&topic, 1)
         };
         create_topics(
-            &connection,
-            &[spec(&topic, partitions), spec(&dlq_topic, 1)],
+            &KafkaClientSettings::new(brokers.clone(), "mhfz-test"),
+            &[records, topics.dead_letters.spec(&dlq_topic, 1)],
         )
         .unwrap();
         Fixture {
@@ -158,6 +156,7 @@ impl Fixture {
             admin,
             brokers,
             group: store_support::unique_name("group"),
+            roles: names,
             topic,
             dlq_topic,
             dir,
@@ -181,6 +180,16 @@ impl Fixture {
             .args(args)
             .env("MHFZ_PG_URL", &self.writer_url)
             .env("MHFZ_PG_PASSWORD_FILE", self.password_file());
+        command
+    }
+
+    /// `mhfz-consumer ARGS` (a subcommand) as the database administrator, nothing else given.
+    pub fn subcommand_as_admin(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mhfz-consumer"));
+        command
+            .args(args)
+            .env("MHFZ_PG_URL", &self.admin_url)
+            .env("MHFZ_PG_PASSWORD_FILE", &self.admin_password_file);
         command
     }
 

@@ -111,6 +111,13 @@ impl TestDatabase {
         names
     }
 
+    /// A role name unique to this test, dropped with the database.
+    pub fn role_name(&mut self, prefix: &str) -> String {
+        let name = unique_name(prefix);
+        self.roles.push(name.clone());
+        name
+    }
+
     /// Settings to log in to this database as `user`.
     pub fn settings_as(&self, user: &str, password: &Password) -> ConnectionSettings {
         self.admin_settings().with_user(user, password.clone())
