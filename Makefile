@@ -51,6 +51,9 @@ lint:
 	  $(PYTHON_ENV) ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook --syntax-check -i $$inventory ansible/site.yml || exit 1; \
 	done
 	$(PYTHON_ENV) vagrant/check-topology
+	# Every role's preconditions (tasks/preflight.yml) over both inventories, no host contacted.
+	$(PYTHON_ENV) ansible/tests/check-inventories
+	$(PYTHON_ENV) python3 ansible/tests/test_check_inventories.py
 	$(PYTHON_ENV) python3 roles/kafka/tests/test_filters.py
 	bash scripts/lib/cadvisor.sh lint
 
