@@ -6,6 +6,8 @@ directory; every role's preflight.yml runs under --tags preflight.
     python3 ansible/tests/test_check_inventories.py     (ansible-playbook on PATH)
 """
 
+import importlib.machinery
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -95,6 +97,31 @@ class ShippedInventories(unittest.TestCase):
     def repository_status():
         return subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=all"],
                               capture_output=True, text=True, check=True).stdout
+
+
+def load_check():
+    loader = importlib.machinery.SourceFileLoader("check_inventories", str(CHECK))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_loader(loader.name, loader))
+    loader.exec_module(module)
+    return module
+
+
+class Report(unittest.TestCase):
+    """How the check reads ansible's json report."""
+
+    check = load_check()
+
+    def test_only_argument_specs_ran_is_no_check(self):
+        report = {"plays": [{"tasks": [
+            {"task": {"name": "Validating arguments against arg spec main - x"}, "hosts": {"h": {}}}]}]}
+        self.assertEqual(self.check.preconditions_run(report), 0)
+
+    def test_failures_are_named_by_host(self):
+        report = {"plays": [{"tasks": [
+            {"task": {"name": "t"}, "hosts": {"b": {"failed": True, "msg": "b is\n in no group"},
+                                            "a": {"changed": False}}}]}]}
+        self.assertEqual(list(self.check.failures_of(report)), [("b", "b is in no group")])
+        self.assertEqual(self.check.preconditions_run(report), 2)
 
 
 class PreflightTags(unittest.TestCase):
