@@ -59,6 +59,11 @@ lint:
 	  $(PYTHON_ENV) ANSIBLE_CONFIG=ansible/ansible.cfg ansible-playbook --syntax-check -i $$inventory ansible/site.yml || exit 1; \
 	done
 	$(PYTHON_ENV) vagrant/check-topology
+	# Every role's preconditions (tasks/preflight.yml) over both inventories, no host contacted.
+	$(PYTHON_ENV) ansible/tests/check-inventories
+	$(PYTHON_ENV) python3 ansible/tests/test_check_inventories.py
+	# The cluster scenario's platforms, generated from inventory/vagrant (molecule/run uses them).
+	$(PYTHON_ENV) molecule/cluster/platforms >/dev/null
 	$(PYTHON_ENV) python3 roles/kafka/tests/test_filters.py
 	bash scripts/lib/cadvisor.sh lint
 
