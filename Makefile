@@ -52,6 +52,7 @@ lint:
 	done
 	$(PYTHON_ENV) vagrant/check-topology
 	$(PYTHON_ENV) python3 roles/kafka/tests/test_filters.py
+	$(PYTHON_ENV) python3 -m unittest discover -s stack/tests
 	bash scripts/lib/cadvisor.sh lint
 
 release:
