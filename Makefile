@@ -53,6 +53,9 @@ lint:
 	$(PYTHON_ENV) vagrant/check-topology
 	$(PYTHON_ENV) python3 roles/kafka/tests/test_filters.py
 	$(PYTHON_ENV) python3 -m unittest discover -s stack/tests
+	# Facts kept in two places (versions, class lists, topics, ports, job names) agree.
+	$(PYTHON_ENV) tests/check-agreement
+	$(PYTHON_ENV) python3 tests/test_check_agreement.py
 	bash scripts/lib/cadvisor.sh lint
 
 release:

@@ -221,6 +221,8 @@ class Hadoop(Service):
             time.sleep(0.5)
 
     def stop(self):
+        if not self.dir.is_dir():
+            return  # never started here (no need to load the role)
         for name in reversed(list(self.daemons())):
             pid = self.owned_pid(self.pidfile(name))
             if pid:

@@ -102,12 +102,15 @@ class Monitoring(Service):
 
     def pg_login(self):
         """postgres_exporter's login role (pg_monitor, nothing more), with a password of its own,
-        created once and reset at every start. The password goes to psql on stdin."""
+        created once and reset at every start. Both passwords reach psql on stdin and in its
+        environment, never on a command line (readable by anyone in /proc)."""
         user = "mhfz_monitoring"
         if not self.pg_password_file.is_file():
             procs.write_atomically(self.pg_password_file, secrets.token_hex(24), 0o600)
         pg = self.stack.services["pg"]
         sql = (
+            f"\\set user {user}\n"
+            f"\\set password {self.pg_password_file.read_text().strip()}\n"
             "SET client_min_messages = warning;\n"
             "SELECT format('CREATE ROLE %I LOGIN', :'user') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'user') \\gexec\n"
             "ALTER ROLE :\"user\" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'password';\n"
@@ -115,8 +118,7 @@ class Monitoring(Service):
         )
         result = subprocess.run(
             ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.stack.port("PG_PORT")),
-             "-U", "postgres", "-d", "postgres", "-v", f"user={user}",
-             "-v", f"password={self.pg_password_file.read_text().strip()}"],
+             "-U", "postgres", "-d", "postgres"],
             input=sql, text=True, capture_output=True,
             env={**self.stack.base_env(), "PGPASSWORD": pg.password_file.read_text().strip()},
         )

@@ -139,6 +139,11 @@ def spawn(argv, pidfile, logfile, cwd, env=None, argv0=None):
             start_new_session=True,
         )
     _children.append(child)
+    # Popen returns once the exec has begun; the new command line appears in /proc a moment
+    # later (until then it reads empty, and owned_pid would take the process for someone else's).
+    deadline = time.monotonic() + 5
+    while alive(child.pid) and not cmdline(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
     write_atomically(pidfile, f"{child.pid}\n")
     return child.pid
 

@@ -2,6 +2,7 @@
 
 import getpass
 import grp
+import json
 import os
 import re
 import shutil
@@ -157,7 +158,7 @@ class Stack:
         """Start every selected service (those running: nothing to do); a failure stops everything."""
         self.load_ports(assign=True)
         env = self.environment()
-        procs.write_atomically(self.state / "env.json", state.json.dumps(env, indent=2) + "\n")
+        procs.write_atomically(self.state / "env.json", json.dumps(env, indent=2) + "\n")
         try:
             for name in self.selected:
                 self.services[name].start()
