@@ -47,7 +47,12 @@ def owned_pid(pidfile, state):
     return pid
 
 
-def stack_pids(state, names=("java", "postgres")):
+# The stack's daemons by /proc/PID/comm (at most 15 characters): the JVMs, PostgreSQL, the
+# monitoring service's Prometheus, node_exporter, postgres_exporter and cAdvisor.
+DAEMON_NAMES = ("java", "postgres", "prometheus", "prometheus-node", "prometheus-post", "cadvisor")
+
+
+def stack_pids(state, names=DAEMON_NAMES):
     """Every live process named in names whose command line names the state dir or whose working
     directory is inside it (PostgreSQL's children retitle themselves but keep the data dir)."""
     state = str(state)

@@ -66,7 +66,8 @@ class Role:
         self.loader = a["DataLoader"]()
         self.loader.set_basedir(str(self.repo))
         self.inventory = a["InventoryManager"](loader=self.loader, sources=[])
-        for group in groups:
+        # `all` too: a host added to groups only is not in groups['all'] until then.
+        for group in ["all", *groups]:
             self.inventory.add_group(group)
             self.inventory.add_host(HOST, group=group)
         self.host = self.inventory.get_host(HOST)
