@@ -1,0 +1,135 @@
+"""scripts/stack: the local service stack on 127.0.0.1, with every byte of state outside the repository.
+
+  scripts/stack start              start the services (those running: nothing to do)
+  scripts/stack stop               stop every service; no process is left behind
+  scripts/stack status             say what runs; exit status 3 when a selected service is down
+  scripts/stack env                print the connection variables as shell `export` lines
+  scripts/stack run -- CMD ARGS... start, run CMD with those variables, always stop; CMD's status
+
+Services: $MHFZ_STACK_SERVICES (default pg kafka hadoop hive), started in that order, stopped in
+reverse. State: $MHFZ_STACK_DIR. Jars: $MHFZ_CACHE_DIR. See stack/README.md.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from . import jars
+from .errors import StackError, note
+from .stack import Stack
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def usage():
+    print("usage:\n" + __doc__.split("\n\n")[1], file=sys.stderr)
+    return 2
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP during a start: unwinds like Ctrl-C, so the stack is stopped."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, _frame):
+    raise Terminated(signum)
+
+
+def run(stack, command):
+    """Start, run command with the stack's variables, always stop; the command's exit status."""
+    lock = stack.lock()
+    child = None
+    received = []
+    try:
+        stack.start()
+        # The lock is for start and stop only: the command may call scripts/stack itself.
+        lock.release()
+        env = {**os.environ, **stack.environment()}
+        try:
+            child = subprocess.Popen(command, env=env)
+        except OSError as error:
+            raise StackError(f"cannot run {command[0]}: {error}") from None
+
+        # While the command runs it keeps the terminal (Ctrl-C reaches it directly); a signal to
+        # the supervisor is passed on to it, and the stack stops once it has ended.
+        def pass_on(signum, _frame):
+            received.append(signum)
+            if signum != signal.SIGINT:
+                child.send_signal(signum)
+
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, pass_on)
+        # The daemons started here are children of this process too: reap whichever ends (a test
+        # may kill one), so none lingers as a zombie that still looks present, until the command ends.
+        while True:
+            pid, status = os.waitpid(-1, 0)
+            if pid == child.pid:
+                code = os.waitstatus_to_exitcode(status)
+                return 128 - code if code < 0 else code
+    finally:
+        lock.acquire()
+        stack.stop()
+        lock.release()
+
+
+def main(argv):
+    if not argv:
+        return usage()
+    command, rest = argv[0], argv[1:]
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_terminated)
+    try:
+        if command in ("start", "stop", "status", "env") and rest:
+            return usage()
+        if command == "run":
+            if len(rest) < 2 or rest[0] != "--":
+                return usage()
+            return run(Stack(REPO, os.environ, create=True), rest[1:])
+        if command == "start":
+            stack = Stack(REPO, os.environ, create=True)
+            lock = stack.lock()
+            try:
+                stack.start()
+            finally:
+                lock.release()
+            return 0
+        if command == "stop":
+            stack = Stack(REPO, os.environ)
+            if not stack.state.is_dir():
+                return 0
+            lock = stack.lock()
+            try:
+                stack.stop()
+            finally:
+                lock.release()
+            return 0
+        if command == "status":
+            return 0 if Stack(REPO, os.environ).status() else 3
+        if command == "jars":
+            # For scripts/artifacts, which packs the same jars for the roles: "SERVICE VERSION DIR" lines.
+            stack = Stack(REPO, os.environ)
+            for name in ("kafka", "hadoop", "hive"):
+                service = stack.services[name]
+                directory = jars.ensure_maven_jars(stack.cache, service.jars_name, service.src)
+                print(name, service.version, directory)
+            return 0
+        if command == "env":
+            sys.stdout.write(Stack(REPO, os.environ).env_lines())
+            return 0
+        return usage()
+    except StackError as error:
+        note(str(error))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Terminated as error:
+        return 128 + error.signum
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

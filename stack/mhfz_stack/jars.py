@@ -1,0 +1,79 @@
+"""Jars from Maven Central, cached outside the repository and checksummed (the same cache layout
+as scripts/lib/maven.sh, which scripts/artifacts uses: CACHE/NAME/jars/*.jar + CACHE/NAME/SHA256SUMS
+in sha256sum's format)."""
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from .errors import StackError, note
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def pom_property(pom, name):
+    """The value of <name> in a pom's <properties> (the version the cache directory is named after)."""
+    match = re.search(rf"<{re.escape(name)}>([^<]+)</{re.escape(name)}>", Path(pom).read_text())
+    if not match:
+        raise StackError(f"no <{name}> in {pom}")
+    return match.group(1).strip()
+
+
+def pom_digest(pom):
+    """The first 12 hex digits of the pom's SHA-256: a changed pom fetches into a new directory."""
+    return sha256(pom)[:12]
+
+
+def verify(home):
+    """Every jar of home/jars matches home/SHA256SUMS, and no jar is missing or extra."""
+    sums = home / "SHA256SUMS"
+    jars = home / "jars"
+    listed = {}
+    for line in sums.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    present = {p.name for p in jars.glob("*.jar")}
+    if present != set(listed):
+        raise StackError(
+            f"{jars} holds {len(present)} jars, SHA256SUMS lists {len(listed)}; remove {home} to fetch them again"
+        )
+    for name, digest in listed.items():
+        if sha256(jars / name) != digest:
+            raise StackError(f"{jars / name} does not match {sums}; remove {home} to fetch them again")
+
+
+def ensure_maven_jars(cache, name, pom_dir):
+    """The dependencies of pom_dir/pom.xml in cache/name/jars (returned): fetched once (Maven checks
+    Central's checksums: -C), their SHA-256 sums recorded then and checked at every later call."""
+    home = Path(cache) / name
+    if (home / "SHA256SUMS").is_file():
+        verify(home)
+        return home / "jars"
+    if shutil.which("mvn") is None:
+        raise StackError(f"mvn not found: it fetches the {name} jars from Maven Central")
+    note(f"fetching {name} jars into {home}")
+    tmp = home.with_name(f"{home.name}.tmp.{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "jars").mkdir(parents=True)
+    result = subprocess.run(
+        ["mvn", "-B", "-q", "-C", "-f", str(Path(pom_dir) / "pom.xml"), "dependency:copy-dependencies",
+         f"-DoutputDirectory={tmp / 'jars'}"],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise StackError(f"mvn could not fetch the {name} jars:\n{result.stdout}{result.stderr}")
+    lines = [f"{sha256(jar)}  {jar.name}\n" for jar in sorted((tmp / "jars").glob("*.jar"))]
+    (tmp / "SHA256SUMS").write_text("".join(lines))
+    shutil.rmtree(home, ignore_errors=True)
+    tmp.rename(home)
+    return home / "jars"

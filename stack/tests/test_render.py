@@ -1,0 +1,100 @@
+"""The roles' configuration as the stack renders it (ansible-core, the real roles): every address
+is loopback and every port one the stack picked, so nothing listens beyond 127.0.0.1 or on a fixed
+port another stack (or a deployed service) may hold.
+  PYTHONPATH=stack python3 -m unittest discover -s stack/tests     (make lint runs it)"""
+
+import os
+import re
+import shutil
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mhfz_stack.stack import Stack  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+ADDRESS = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3}|localhost|0\.0\.0\.0)?:(\d{2,5})\b")
+
+
+class Rendered(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = Path(tempfile.mkdtemp(prefix="mhfz-stack-render.")).resolve()
+        env = {**os.environ, "MHFZ_STACK_DIR": str(cls.dir / "stack"),
+               "MHFZ_STACK_SERVICES": "pg kafka hadoop hive monitoring"}
+        cls.stack = Stack(REPO, env, create=True)
+        cls.stack.load_ports(assign=True)
+        cls.ports = set(cls.stack.ports.values())
+        # The JMX agent's jar is not needed to render; the roles only name it.
+        cls.stack.jmx_exporter = lambda: cls.dir / "jmx_prometheus_javaagent-1.0.1.jar"
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir)
+
+    def assert_local(self, where, text):
+        self.assertNotIn("0.0.0.0", text, where)
+        for host, port in ADDRESS.findall(text):
+            if host:
+                self.assertIn(host, ("127.0.0.1", "localhost"), f"{where}: {host}:{port}")
+            self.assertIn(int(port), self.ports, f"{where}: port {port} is not one the stack picked")
+
+    def test_kafka(self):
+        kafka = self.stack.services["kafka"]
+        written = kafka.role().render_config("configure.yml", kafka.dir / "conf")
+        self.assertEqual(sorted(written), ["jmx-exporter.yml", "log4j2.properties", "server.properties",
+                                           "tools-log4j2.properties"])
+        properties = (kafka.dir / "conf/server.properties").read_text()
+        self.assertIn(f"listeners=PLAINTEXT://127.0.0.1:{self.stack.port('KAFKA_PORT')},CONTROLLER://127.0.0.1:"
+                      f"{self.stack.port('KAFKA_CONTROLLER_PORT')}", properties)
+        self.assertIn("auto.create.topics.enable=false", properties)  # the role's, not the stack's
+        self.assert_local("server.properties", properties)
+        _, argv = kafka.role().unit_command("kafka.service.j2")
+        self.assert_local("kafka's command line", " ".join(argv))
+        self.assertIn(f"-javaagent:{kafka.dir}/jmx_prometheus_javaagent-1.0.1.jar=127.0.0.1:"
+                      f"{self.stack.port('JMX_KAFKA_PORT')}:", " ".join(argv))
+
+    def test_hadoop(self):
+        hadoop = self.stack.services["hadoop"]
+        written = hadoop.role().render_config("configure.yml", hadoop.dir / "conf")
+        for name in ("core-site.xml", "hdfs-site.xml", "yarn-site.xml", "mapred-site.xml", "capacity-scheduler.xml",
+                     "log4j.properties", "hadoop.env"):
+            self.assertIn(name, written)
+        for name in ("hdfs-site.xml", "yarn-site.xml", "mapred-site.xml", "core-site.xml"):
+            for prop in ElementTree.parse(hadoop.dir / "conf" / name).getroot():
+                key, value = prop.findtext("name"), prop.findtext("value") or ""
+                if key == "mapreduce.shuffle.port":
+                    self.assertIn(int(value), self.ports)
+                elif "address" in key or "bind-host" in key or key.endswith((".hostname", "defaultFS")):
+                    self.assertTrue(value.startswith(("127.0.0.1", "hdfs://127.0.0.1")), f"{name} {key}={value}")
+                self.assert_local(f"{name} {key}", value)
+                # Local paths (HDFS paths such as /mr-history are not on this machine's disk).
+                if value.startswith("file://") or key.endswith(("local-dirs", "log-dirs", "recovery.dir", "tmp.dir")):
+                    self.assertIn(str(self.dir), value, f"{name} {key}: outside the state dir")
+        env = hadoop.env()
+        self.assertEqual(env["MHFZ_HDFS_URI"], f"hdfs://127.0.0.1:{self.stack.port('HDFS_NAMENODE_PORT')}")
+        for daemon, d in hadoop.daemons().items():
+            _, argv = hadoop.role().unit_command("hadoop-daemon.service.j2", item=daemon, _daemon=d)
+            self.assert_local(f"{daemon}'s command line", " ".join(argv))
+
+    def test_hive_and_prometheus(self):
+        hive = self.stack.services["hive"]
+        hive.warehouse = lambda: "hdfs://127.0.0.1:1/user/hive/warehouse"
+        self.ports.add(1)
+        hive.configure()
+        site = (hive.dir / "conf/hive-site.xml").read_text()
+        self.assert_local("hive-site.xml", site)
+        self.assertIn("<name>hive.server2.thrift.bind.host</name><value>127.0.0.1</value>", site)
+        config = self.stack.services["monitoring"].role().render_template("prometheus.yml.j2")
+        self.assert_local("prometheus.yml", config)
+        jobs = set(re.findall(r"job_name: (\S+)", config))
+        self.assertLessEqual({"prometheus", "node", "cadvisor", "postgresql", "kafka", "hadoop_namenode", "hive",
+                              "mhfz_consumer"}, jobs)
+
+
+if __name__ == "__main__":
+    unittest.main()
