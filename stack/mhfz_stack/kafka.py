@@ -47,7 +47,7 @@ class Kafka(Service):
     def role(self):
         return self.stack.role(
             "kafka", ["kafka", "kafka_controller", "kafka_broker"],
-            overrides(self.stack, self.dir, self.install), fact_files=["identity.yml"],
+            overrides(self.stack, self.dir, self.install), fact_files=["preflight.yml", "identity.yml"],
         )
 
     def env(self):
