@@ -58,13 +58,24 @@ class Stack:
         if self.state.is_dir():
             self.state = self.state.resolve()
         if (self.state / "ports").exists() and not (self.state / "ports.json").exists():
-            raise StackError(f"{self.state} was written by the former shell stack; stop it and remove it")
+            self._remove_shell_stack_state()
         self.user = getpass.getuser()
         self.group = grp.getgrgid(os.getgid()).gr_name
         self.ports = {}
         self.services = {name: SERVICES[name](self) for name in self.known}
         self._roles = {}
         self._java_home = None
+
+    def _remove_shell_stack_state(self):
+        """A state dir of the former shell stack is refused while its daemons run, else removed:
+        it holds nothing but scratch data and would otherwise stop every later start."""
+        if procs.stack_pids(self.state):
+            raise StackError(f"{self.state} was written by the former shell stack, whose daemons still run: "
+                             "stop them (scripts/stack stop of that version) and remove it")
+        note(f"removing {self.state}, left by the former shell stack (nothing of it runs)")
+        shutil.rmtree(self.state)
+        self.state.mkdir(parents=True)
+        self.state.chmod(0o755)
 
     # --- helpers for the services
 
