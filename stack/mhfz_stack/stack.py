@@ -131,7 +131,8 @@ class Stack:
             raise StackError(f"{what} is missing; install the Debian package(s): {' '.join(packages)}")
         note(f"installing Debian package(s) {' '.join(packages)} for {what}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *packages]):
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+        for command in (["apt-get", "update", "-qq"], install):
             if subprocess.run(command, env=env, stdout=sys.stderr).returncode != 0:
                 raise StackError(f"{' '.join(command)} failed")
 
