@@ -10,6 +10,8 @@ starts and stops it): real traffic through the pipeline, then Prometheus' HTTP A
 3. Every alert and recording rule is evaluated by Prometheus without error.
 4. Every PromQL expression of every dashboard and rule runs through /api/v1/query without error.
 5. The core panels (CORE_PANELS) return data.
+6. Every SQL query of the Weapons dashboard runs against PostgreSQL as a read-only role (granted
+   by `mhfz-consumer grant-roles`, as the mhfz_pipeline role grants Grafana's) and returns rows.
 
 Prints one line per check and closes with "N passed, N failed"; exit status 1 on any failure.
 Environment: the stack's variables (scripts/stack env), MHFZ_MIRROR, MHFZ_RELEASE_DIR (the
@@ -19,6 +21,7 @@ release binaries), MHFZ_HADOOP (scripts/hadoop).
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -191,6 +194,29 @@ class Stack:
         if not exists.strip():
             self.run("createdb", psql + ["-c", f"CREATE DATABASE {DATABASE}"], env=psql_env)
         self.run("mhfz-consumer migrate", [str(self.release / "mhfz-consumer"), "migrate"], env=self.pg_env())
+
+    def psql(self, user, password, database):
+        """psql's argv and environment for USER (the password in the environment, never in argv)."""
+        argv = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", self.pg_host, "-p", self.pg_port,
+                "-U", user, "-d", database]
+        return argv, dict(os.environ, PGPASSWORD=password)
+
+    def reader_login(self):
+        """(user, password) of a read-only login, as Grafana's Weapons datasource has: a role of its
+        own with a new password, granted by `mhfz-consumer grant-roles` (the writer and exporter
+        roles it also names are left without login)."""
+        admin = self.psql(self.pg_user, Path(self.pg_password_file).read_text().strip(), DATABASE)
+        user, password = "mhfz_live_reader", secrets.token_hex(16)
+        roles = {user: f"LOGIN PASSWORD '{password}'", "mhfz_live_writer": "NOLOGIN", "mhfz_live_exporter": "NOLOGIN"}
+        for role, options in roles.items():
+            statement = (f"DO $$BEGIN CREATE ROLE {role}; EXCEPTION WHEN duplicate_object THEN NULL; END$$;"
+                         f"ALTER ROLE {role} {options}; GRANT CONNECT ON DATABASE {DATABASE} TO {role};")
+            # On stdin: the password stays off every command line.
+            self.run(f"create role {role}", admin[0], env=admin[1], input=statement)
+        self.run("mhfz-consumer grant-roles",
+                 [str(self.release / "mhfz-consumer"), "grant-roles", "--writer", "mhfz_live_writer",
+                  "--exporter", "mhfz_live_exporter", "--reader", user], env=self.pg_env())
+        return user, password
 
     def produce(self):
         note("producing the mirror's records into Kafka (mhfz-scraper)")
@@ -397,6 +423,20 @@ def check_core_panels(checks, prometheus):
             )
 
 
+def check_weapon_queries(checks, stack):
+    queries = list(sources.dashboard_queries())
+    checks.record(bool(queries), f"the dashboards hold SQL queries ({len(queries)})")
+    psql, psql_env = stack.psql(*stack.reader_login(), DATABASE)
+    for query in queries:
+        result = subprocess.run(psql + ["-c", query.expr], capture_output=True, text=True, env=psql_env)
+        rows = result.stdout.splitlines()
+        checks.record(
+            result.returncode == 0 and bool(rows),
+            f"SQL panel {query.origin} returns rows as a read-only role ({len(rows)})",
+            result.stderr or f"no rows from: {query.expr}",
+        )
+
+
 def main():
     stack = Stack()
     prometheus = Prometheus(env("MHFZ_PROMETHEUS_URL"))
@@ -411,6 +451,7 @@ def main():
         check_rules(checks, prometheus)
         check_expressions(checks, prometheus)
         check_core_panels(checks, prometheus)
+        check_weapon_queries(checks, stack)
     finally:
         stop(consumer)
     print(f"live check: {checks.passed} passed, {checks.failed} failed")

@@ -1,7 +1,8 @@
-"""The PromQL the supervision layer ships, read from where it lives: the alert rules of the
-prometheus role and the Grafana dashboards of the grafana role. Both checks use it:
-monitoring/test-rules (offline: syntax, unit tests, coverage) and monitoring/live-check (every
-expression run against a live Prometheus)."""
+"""The queries the supervision layer ships, read from where they live: the PromQL of the
+prometheus role's alert rules and of the grafana role's dashboards, and the SQL of the Weapons
+dashboard. Both checks use it: monitoring/test-rules (offline: syntax, unit tests, coverage) and
+monitoring/live-check (every PromQL expression run against a live Prometheus, every SQL query
+against the stack's PostgreSQL as a read-only role)."""
 
 import json
 import re
@@ -14,8 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 RULES_DIR = REPO / "roles/prometheus/files/rules"
 RULES_TESTS_DIR = REPO / "monitoring/rules-tests"
 DASHBOARDS_DIR = REPO / "roles/grafana/files/dashboards"
-# The uid of the datasource the grafana role provisions; every panel names it.
-DATASOURCE_UID = "prometheus"
+GRAFANA_VARS = REPO / "roles/grafana/vars/main.yml"
 
 # Grafana's template variables as the dashboards use them, and what they stand for when an
 # expression is checked outside Grafana: every value of a label, and a rate window.
@@ -40,6 +40,22 @@ class Expression:
 
     origin: str
     expr: str
+
+
+def datasource_uids():
+    """{query language: uid} of the datasources the grafana role provisions, from its vars: every
+    panel names one of them, PromQL targets the Prometheus one, SQL targets the PostgreSQL one."""
+    grafana_vars = load_yaml(GRAFANA_VARS)
+    return {"promql": grafana_vars["_grafana_datasource_uid"], "sql": grafana_vars["_grafana_weapons_datasource_uid"]}
+
+
+def target_language(target):
+    """`sql` for a raw SQL target, `promql` for an expression, None for anything else."""
+    if "rawSql" in target:
+        return "sql"
+    if "expr" in target:
+        return "promql"
+    return None
 
 
 def rule_files():
@@ -107,3 +123,18 @@ def dashboard_expressions():
                     continue
                 origin = f"{path.name}: {panel.get('title', '?')} [{target.get('refId', '?')}]"
                 yield Expression(origin, substitute_templates(target["expr"]))
+
+
+def dashboard_queries():
+    """Every raw SQL target of every panel (the Weapons dashboard's), as written: they use no
+    template variable or Grafana macro, so the live check runs them as Grafana would."""
+    for path in dashboard_files():
+        dashboard = load_dashboard(path)
+        for panel in panels(dashboard):
+            for target in panel.get("targets", []):
+                if target_language(target) != "sql":
+                    continue
+                origin = f"{path.name}: {panel.get('title', '?')} [{target.get('refId', '?')}]"
+                if re.search(r"\$\{?\w+", target["rawSql"]):
+                    raise SourceError(f"{origin}: a template variable or macro in {target['rawSql']!r}")
+                yield Expression(origin, target["rawSql"])
