@@ -12,11 +12,11 @@ reverse. State: $MHFZ_STACK_DIR. Jars: $MHFZ_CACHE_DIR. See stack/README.md.
 
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 from . import jars
+from .command import supervise
 from .errors import StackError, note
 from .stack import Stack
 
@@ -43,34 +43,11 @@ def _raise_terminated(signum, _frame):
 def run(stack, command):
     """Start, run command with the stack's variables, always stop; the command's exit status."""
     lock = stack.lock()
-    child = None
-    received = []
     try:
         stack.start()
         # The lock is for start and stop only: the command may call scripts/stack itself.
         lock.release()
-        env = {**os.environ, **stack.environment()}
-        try:
-            child = subprocess.Popen(command, env=env)
-        except OSError as error:
-            raise StackError(f"cannot run {command[0]}: {error}") from None
-
-        # While the command runs it keeps the terminal (Ctrl-C reaches it directly); a signal to
-        # the supervisor is passed on to it, and the stack stops once it has ended.
-        def pass_on(signum, _frame):
-            received.append(signum)
-            if signum != signal.SIGINT:
-                child.send_signal(signum)
-
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, pass_on)
-        # The daemons started here are children of this process too: reap whichever ends (a test
-        # may kill one), so none lingers as a zombie that still looks present, until the command ends.
-        while True:
-            pid, status = os.waitpid(-1, 0)
-            if pid == child.pid:
-                code = os.waitstatus_to_exitcode(status)
-                return 128 - code if code < 0 else code
+        return supervise(command, {**os.environ, **stack.environment()})
     finally:
         lock.acquire()
         stack.stop()

@@ -187,6 +187,36 @@ class Jars(Temp):
             jars.pom_property(pom, "y.version")
 
 
+class Command(Temp):
+    """scripts/stack run's command: its status back, a signal to the supervisor reaching all of it."""
+
+    def supervisor(self, script):
+        code = ("import os, sys; from mhfz_stack.command import supervise; "
+                f"sys.exit(supervise(['sh', '-c', {script!r}], dict(os.environ)))")
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        return subprocess.Popen([sys.executable, "-c", code], env=env, stdin=subprocess.DEVNULL)
+
+    def test_the_command_status_is_returned(self):
+        self.assertEqual(self.supervisor("exit 7").wait(timeout=30), 7)
+
+    def test_sigterm_reaches_what_the_command_started(self):
+        started = self.dir / "grandchild.pid"
+        supervisor = self.supervisor(f"sleep 300 & echo $! > {started}.tmp && mv {started}.tmp {started}; wait")
+        self.addCleanup(supervisor.kill)
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            self.assertLess(time.monotonic(), deadline, "the command did not start its child")
+            time.sleep(0.05)
+        grandchild = int(started.read_text())
+        self.addCleanup(lambda: procs.alive(grandchild) and os.kill(grandchild, signal.SIGKILL))
+        supervisor.send_signal(signal.SIGTERM)
+        self.assertEqual(supervisor.wait(timeout=30), 128 + signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while procs.alive(grandchild) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertFalse(procs.alive(grandchild), "the command's own child outlived the SIGTERM")
+
+
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.default_int_handler)
     unittest.main()
