@@ -14,12 +14,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import procs
+from . import cadvisor, procs
 from .errors import StackError, note
 from .service import Service
 
 # Daemons in start order (stopped in reverse): name, Debian package, binary (cAdvisor: no
-# package, scripts/lib/cadvisor.sh builds it).
+# package, cadvisor.py builds it).
 DAEMONS = (
     ("node_exporter", "prometheus-node-exporter", "/usr/bin/prometheus-node-exporter"),
     ("cadvisor", None, None),
@@ -150,14 +150,8 @@ class Monitoring(Service):
         self.wait_http(name, url, pid)
 
     def cadvisor(self):
-        """The binary the cadvisor role installs, built once into the cache (scripts/lib/cadvisor.sh)."""
-        script = f'note() {{ echo "stack: $*" >&2; }}; die() {{ note "$*"; exit 1; }}; ' \
-                 f'repo={self.stack.repo}; cache={self.stack.cache}; source "$repo/scripts/lib/cadvisor.sh"; ' \
-                 'ensure_cadvisor >&2; echo "$cadvisor_binary"'
-        result = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, text=True)
-        if result.returncode != 0:
-            raise StackError("building cAdvisor failed (output above)")
-        return result.stdout.strip()
+        """The binary the cadvisor role installs, built once into the cache (cadvisor.py)."""
+        return str(cadvisor.ensure(self.stack.repo, self.stack.cache))
 
     def start(self):
         missing = [package for _, package, binary in DAEMONS if package and not Path(binary).exists()]
