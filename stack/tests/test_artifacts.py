@@ -2,7 +2,6 @@
 files, GNU tar and gzip (no jar is fetched, nothing is built):
   PYTHONPATH=stack python3 -m unittest discover -s stack/tests     (make lint runs it)"""
 
-import gzip
 import os
 import shutil
 import subprocess
