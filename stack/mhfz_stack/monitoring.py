@@ -40,7 +40,7 @@ GROUPS = {
 }
 
 
-def overrides(stack, directory, rules_dir):
+def overrides(stack, rules_dir, textfile_dir, cadvisor_install_dir):
     """The stack's overrides, as host variables of its one host, for the four roles: each exporter's
     role reads its own (its command line), the prometheus role reads them all (it scrapes each
     host where its variables say). Loopback addresses, ports, paths (the textfile directory,
@@ -58,13 +58,13 @@ def overrides(stack, directory, rules_dir):
         "prometheus_scrape_timeout": "4s",
         "prometheus_evaluation_interval": "5s",
         "node_exporter_web_listen_address": local("NODE_EXPORTER_PORT"),
-        "node_exporter_textfile_dir": str(directory / "textfile"),
+        "node_exporter_textfile_dir": str(textfile_dir),
         "postgres_exporter_web_listen_address": local("PG_EXPORTER_PORT"),
         **({"postgres_exporter_pg_port": p("PG_PORT")} if "PG_PORT" in stack.ports else {}),
         "cadvisor_enabled": True,
         "cadvisor_listen_address": "127.0.0.1",
         "cadvisor_port": p("CADVISOR_PORT"),
-        "cadvisor_install_dir": str(directory / "cadvisor"),
+        "cadvisor_install_dir": str(cadvisor_install_dir),
         "cadvisor_housekeeping_interval": "5s",
         "mhfz_pipeline_consumer_metrics_addr": local("CONSUMER_METRICS_PORT"),
         "kafka_jmx_exporter_enabled": True,
@@ -97,6 +97,7 @@ class Monitoring(Service):
         super().__init__(stack)
         self.rules = stack.repo / "roles/prometheus/files/rules"
         self.textfile = self.dir / "textfile"
+        self.cadvisor_install = self.dir / "cadvisor"
         self.pg_password_file = self.dir / "pg-exporter-password"
 
     def pidfile(self, name):
@@ -105,7 +106,7 @@ class Monitoring(Service):
     def role(self, name="prometheus"):
         """The role of the daemon named, on the one host all four roles share."""
         groups = ["prometheus", "pipeline"] + [g for s in self.stack.selected for g in GROUPS.get(s, [])]
-        return self.stack.role(name, groups, overrides(self.stack, self.dir, self.rules))
+        return self.stack.role(name, groups, overrides(self.stack, self.rules, self.textfile, self.cadvisor_install))
 
     def command(self, name):
         """(environment, argv) of the daemon's role's unit, with the stack's paths for the Debian ones."""
@@ -181,7 +182,7 @@ class Monitoring(Service):
         """What a daemon needs before it starts: cAdvisor the role's install layout (the binary built
         once into the cache), postgres_exporter its password (and its login when pg runs)."""
         if name == "cadvisor":
-            procs.link(self.dir / "cadvisor/bin/cadvisor", cadvisor.ensure(self.stack.repo, self.stack.cache))
+            procs.link(self.cadvisor_install / "bin/cadvisor", cadvisor.ensure(self.stack.repo, self.stack.cache))
         if name == "postgres_exporter":
             if not self.pg_password_file.is_file():
                 procs.write_atomically(self.pg_password_file, secrets.token_hex(24), 0o600)
