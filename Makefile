@@ -69,7 +69,7 @@ lint:
 	# Facts kept in two places (versions, class lists, topics, ports, job names) agree.
 	$(PYTHON_ENV) tests/check-agreement
 	$(PYTHON_ENV) python3 tests/test_check_agreement.py
-	bash scripts/lib/cadvisor.sh lint
+	PYTHONPATH=stack $(PYTHON_ENV) python3 -m mhfz_stack.cadvisor lint
 
 release:
 	cargo build --release --workspace --locked

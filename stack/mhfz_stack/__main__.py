@@ -13,14 +13,10 @@ reverse. State: $MHFZ_STACK_DIR. Jars: $MHFZ_CACHE_DIR. See stack/README.md.
 import os
 import signal
 import sys
-from pathlib import Path
 
-from . import jars
 from .command import supervise
 from .errors import StackError, note
-from .stack import Stack
-
-REPO = Path(__file__).resolve().parents[2]
+from .stack import REPO, Stack
 
 
 def usage():
@@ -87,14 +83,6 @@ def main(argv):
             return 0
         if command == "status":
             return 0 if Stack(REPO, os.environ).status() else 3
-        if command == "jars":
-            # For scripts/artifacts, which packs the same jars for the roles: "SERVICE VERSION DIR" lines.
-            stack = Stack(REPO, os.environ)
-            for name in ("kafka", "hadoop", "hive"):
-                service = stack.services[name]
-                directory = jars.ensure_maven_jars(stack.cache, service.jars_name, service.src)
-                print(name, service.version, directory)
-            return 0
         if command == "env":
             sys.stdout.write(Stack(REPO, os.environ).env_lines())
             return 0

@@ -7,5 +7,5 @@ class StackError(Exception):
     """A failure to report to the user as is, without a traceback."""
 
 
-def note(message):
-    print(f"stack: {message}", file=sys.stderr, flush=True)
+def note(message, who="stack"):
+    print(f"{who}: {message}", file=sys.stderr, flush=True)

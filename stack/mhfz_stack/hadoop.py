@@ -96,11 +96,10 @@ class Hadoop(Service):
 
     def __init__(self, stack):
         super().__init__(stack)
-        self.src = stack.repo / "stack/hadoop"
-        self.version = jars.pom_property(self.src / "pom.xml", "hadoop.version")
-        # Named after the pom's content too: any change to it fetches afresh.
-        self.jars_name = f"hadoop-{self.version}-{jars.pom_digest(self.src / 'pom.xml')}"
-        self.jars = stack.cache / self.jars_name / "jars"
+        self.maven = jars.cache_for(stack.repo, stack.cache, "hadoop")
+        self.src = self.maven.pom_dir
+        self.version = self.maven.version
+        self.jars = self.maven.jars
         self.install = self.dir / "install"
 
     def role(self):
@@ -183,7 +182,7 @@ class Hadoop(Service):
         self.stack.java_home()
         if any(" " in str(path) for path in (self.stack.state, self.stack.cache)):
             raise StackError(f"Hadoop needs state and cache paths without spaces ({self.stack.state}, {self.stack.cache})")
-        jars.ensure_maven_jars(self.stack.cache, self.jars_name, self.src)
+        self.maven.ensure()
         if not running:
             self.stack.check_ports_free(self.ports)
         role = self.configure()

@@ -61,10 +61,9 @@ class Hive(Service):
 
     def __init__(self, stack):
         super().__init__(stack)
-        self.src = stack.repo / "stack/hive"
-        self.version = jars.pom_property(self.src / "pom.xml", "hive.version")
-        self.jars_name = f"hive-{self.version}-{jars.pom_digest(self.src / 'pom.xml')}"
-        self.jars = stack.cache / self.jars_name / "jars"
+        self.maven = jars.cache_for(stack.repo, stack.cache, "hive")
+        self.version = self.maven.version
+        self.jars = self.maven.jars
         self.install = self.dir / "install"
         self.pidfile = self.dir / "hiveserver2.pid"
         self.beeline = self.dir / "bin/beeline"
@@ -141,7 +140,7 @@ class Hive(Service):
             note(f"hive already running (pid {pid}) on 127.0.0.1:{port}")
             return
         self.stack.java_home()
-        jars.ensure_maven_jars(self.stack.cache, self.jars_name, self.src)
+        self.maven.ensure()
         self.stack.check_ports_free(self.ports)
         started = time.monotonic()
         role = self.configure()

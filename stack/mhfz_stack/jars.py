@@ -1,12 +1,13 @@
-"""Jars from Maven Central, cached outside the repository and checksummed (the same cache layout
-as scripts/lib/maven.sh, which scripts/artifacts uses: CACHE/NAME/jars/*.jar + CACHE/NAME/SHA256SUMS
-in sha256sum's format)."""
+"""Jars from Maven Central, cached outside the repository and checksummed: CACHE/NAME/jars/*.jar +
+CACHE/NAME/SHA256SUMS (sha256sum's format), NAME after the pom (cache_for). The stack runs them,
+scripts/artifacts packs the same ones for the roles."""
 
 import hashlib
 import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import StackError, note
@@ -31,6 +32,46 @@ def pom_property(pom, name):
 def pom_digest(pom):
     """The first 12 hex digits of the pom's SHA-256: a changed pom fetches into a new directory."""
     return sha256(pom)[:12]
+
+
+# The poms whose dependencies are cached, by name: (their directory in the repository, the property
+# holding the version the cache directory is named after, or None).
+POMS = {
+    "kafka": ("stack/kafka", "kafka.version"),
+    "hadoop": ("stack/hadoop", "hadoop.version"),
+    "hive": ("stack/hive", "hive.version"),
+    "jmx-exporter": ("ansible/artifacts/jmx-exporter", "jmx-exporter.version"),
+    "hive-metastore-jdbc": ("ansible/artifacts/hive-metastore-jdbc", None),
+}
+
+
+@dataclass(frozen=True)
+class Cached:
+    """The jars of one pom: version (None without a version property), pom_dir, home (the cache
+    directory), jars (home/jars, where they are once ensure() has run)."""
+
+    version: str | None
+    pom_dir: Path
+    home: Path
+
+    @property
+    def jars(self):
+        return self.home / "jars"
+
+    def ensure(self):
+        """The jars, fetched when missing, checked (ensure_maven_jars); returns the jars directory."""
+        return ensure_maven_jars(self.home.parent, self.home.name, self.pom_dir)
+
+
+def cache_for(repo, cache, name):
+    """Where the jars of the pom named name (POMS) are cached: CACHE/NAME-VERSION-DIGEST, DIGEST the
+    first 12 hex digits of the pom's SHA-256 (pom_digest), so any change to the pom fetches into a
+    new directory."""
+    directory, version_property = POMS[name]
+    pom_dir = Path(repo) / directory
+    version = pom_property(pom_dir / "pom.xml", version_property) if version_property else None
+    parts = [name, version, pom_digest(pom_dir / "pom.xml")]
+    return Cached(version, pom_dir, Path(cache) / "-".join(p for p in parts if p))
 
 
 def verify(home):
@@ -77,3 +118,34 @@ def ensure_maven_jars(cache, name, pom_dir):
     shutil.rmtree(home, ignore_errors=True)
     tmp.rename(home)
     return home / "jars"
+
+
+def ensure_hive_metastore_dist(cache, version):
+    """Hive's standalone metastore distribution in cache/hive-metastore-VERSION (returned): its lib/
+    (the metastore service, the schema tool and the sqlline it runs) and scripts/ (the schema's SQL,
+    which no jar carries). Fetched once from Maven Central (Maven checks its checksum: -C) into a
+    temporary directory that is renamed into place, as scripts/artifacts does."""
+    home = Path(cache) / f"hive-metastore-{version}"
+    if (home / "lib").is_dir() and (home / "scripts").is_dir():
+        return home
+    if shutil.which("mvn") is None:
+        raise StackError("mvn not found: it fetches the Hive standalone metastore from Maven Central")
+    note(f"fetching the Hive {version} standalone metastore into {home}")
+    tmp = home.with_name(f"{home.name}.tmp.{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    tarball = tmp / f"hive-standalone-metastore-server-{version}-bin.tar.gz"
+    top = f"apache-hive-metastore-{version}-bin"
+    for argv in (
+        ["mvn", "-B", "-q", "-C", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
+         f"-Dartifact=org.apache.hive:hive-standalone-metastore-server:{version}:tar.gz:bin", f"-DoutputDirectory={tmp}"],
+        ["tar", "-C", str(tmp), "--strip-components=1", "-xzf", str(tarball), f"{top}/lib", f"{top}/scripts"],
+    ):
+        result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if result.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StackError(f"could not fetch the Hive standalone metastore ({argv[0]}):\n{result.stdout}{result.stderr}")
+    tarball.unlink()
+    shutil.rmtree(home, ignore_errors=True)
+    tmp.rename(home)
+    return home

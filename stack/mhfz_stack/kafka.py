@@ -34,10 +34,10 @@ class Kafka(Service):
 
     def __init__(self, stack):
         super().__init__(stack)
-        self.src = stack.repo / "stack/kafka"
-        self.version = jars.pom_property(self.src / "pom.xml", "kafka.version")
-        self.jars_name = f"kafka-{self.version}"
-        self.jars = stack.cache / self.jars_name / "jars"
+        self.maven = jars.cache_for(stack.repo, stack.cache, "kafka")
+        self.src = self.maven.pom_dir
+        self.version = self.maven.version
+        self.jars = self.maven.jars
         self.install = self.dir / "install"
         self.pidfile = self.dir / "kafka.pid"
         # The tools find tools-conf/log4j2.properties (the role's tools-log4j2.properties) first on
@@ -88,7 +88,7 @@ class Kafka(Service):
             note(f"kafka already running (pid {pid}) on 127.0.0.1:{port}")
             return
         self.stack.java_home()
-        jars.ensure_maven_jars(self.stack.cache, self.jars_name, self.src)
+        self.maven.ensure()
         self.stack.check_ports_free(self.ports)
         role = self.configure()
         self.format_storage(role)

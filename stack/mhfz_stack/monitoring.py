@@ -1,8 +1,9 @@
 """Supervision: Prometheus with the prometheus role's configuration (prometheus.yml rendered from
 the role's template, which generates the scrape jobs from the inventory, and the role's rule
 files), node_exporter (textfile collector) and postgres_exporter from the Debian packages, and
-cAdvisor (built from tools/cadvisor, as for the cadvisor role), on 127.0.0.1. While this service
-is selected, the kafka, hadoop and hive roles' JMX exporter agents are on (stack.jmx_exporter).
+cAdvisor (built from tools/cadvisor, as for the cadvisor role), on 127.0.0.1, each started with
+the command line (and environment) of its role's unit or drop-in. While this service is selected,
+the kafka, hadoop and hive roles' JMX exporter agents are on (stack.jmx_exporter).
 Not a default service: select it last, e.g.
   MHFZ_STACK_SERVICES="pg kafka hadoop hive monitoring" scripts/stack start"""
 
@@ -14,18 +15,20 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import procs
+from . import cadvisor, procs
 from .errors import StackError, note
 from .service import Service
 
-# Daemons in start order (stopped in reverse): name, Debian package, binary (cAdvisor: no
-# package, scripts/lib/cadvisor.sh builds it).
-DAEMONS = (
-    ("node_exporter", "prometheus-node-exporter", "/usr/bin/prometheus-node-exporter"),
-    ("cadvisor", None, None),
-    ("postgres_exporter", "prometheus-postgres-exporter", "/usr/bin/prometheus-postgres-exporter"),
-    ("prometheus", "prometheus", "/usr/bin/prometheus"),
-)
+# Daemons in start order (stopped in reverse), each its role's: the role's unit or drop-in whose
+# ExecStart (and Environment) it runs, and the path the role checks at its _<name>_local_address.
+# The binaries are the Debian packages' (the role's _<name>_binary and _<name>_package), but
+# cAdvisor's, which is built (cadvisor.py) and linked into the role's install layout.
+DAEMONS = {
+    "node_exporter": ("override.conf.j2", "/metrics"),
+    "cadvisor": ("cadvisor.service.j2", "/metrics"),
+    "postgres_exporter": ("override.conf.j2", "/metrics"),
+    "prometheus": ("override.conf.j2", "/-/ready"),
+}
 
 # The inventory groups the stack's host is in, for each selected service: the prometheus role
 # generates a scrape job per group (and `all`, `prometheus` and `pipeline` always).
@@ -37,11 +40,13 @@ GROUPS = {
 }
 
 
-def overrides(stack, rules_dir):
-    """The stack's overrides for the prometheus role, as host variables of its one host (the role
-    reads the exporters' addresses and the JMX agents' ports from each host's variables): loopback
-    addresses, ports, the rules directory (the role's own files), and a 5 s scrape and evaluation
-    interval so the live check sees data within seconds."""
+def overrides(stack, rules_dir, textfile_dir, cadvisor_install_dir):
+    """The stack's overrides, as host variables of its one host, for the four roles: each exporter's
+    role reads its own (its command line), the prometheus role reads them all (it scrapes each
+    host where its variables say). Loopback addresses, ports, paths (the textfile directory,
+    cAdvisor's install dir, the rules directory: the role's own files), PostgreSQL's port; test
+    timing: a 5 s scrape, evaluation and cAdvisor housekeeping interval, so the live check sees
+    data within seconds."""
     p = stack.port
     local = lambda name: f"127.0.0.1:{p(name)}"  # noqa: E731
     jmx = {name: p(f"JMX_{name.upper()}_PORT")
@@ -53,9 +58,14 @@ def overrides(stack, rules_dir):
         "prometheus_scrape_timeout": "4s",
         "prometheus_evaluation_interval": "5s",
         "node_exporter_web_listen_address": local("NODE_EXPORTER_PORT"),
+        "node_exporter_textfile_dir": str(textfile_dir),
         "postgres_exporter_web_listen_address": local("PG_EXPORTER_PORT"),
+        **({"postgres_exporter_pg_port": p("PG_PORT")} if "PG_PORT" in stack.ports else {}),
         "cadvisor_enabled": True,
+        "cadvisor_listen_address": "127.0.0.1",
         "cadvisor_port": p("CADVISOR_PORT"),
+        "cadvisor_install_dir": str(cadvisor_install_dir),
+        "cadvisor_housekeeping_interval": "5s",
         "mhfz_pipeline_consumer_metrics_addr": local("CONSUMER_METRICS_PORT"),
         "kafka_jmx_exporter_enabled": True,
         "kafka_jmx_exporter_port": p("JMX_KAFKA_PORT"),
@@ -63,6 +73,17 @@ def overrides(stack, rules_dir):
         "hadoop_jmx_exporter_port": jmx,
         "hive_jmx_exporter_enabled": True,
         "hive_jmx_exporter_port": {"hiveserver2": p("JMX_HIVE_PORT"), "metastore": p("JMX_HIVE_PORT")},
+    }
+
+
+def debian_paths(directory, pg_password_file):
+    """The paths the roles keep fixed as the Debian packages' (role vars, which host variables do
+    not override), given over the role's when its files are rendered: Prometheus' configuration and
+    data directories, postgres_exporter's password file (the unit's credential)."""
+    return {
+        "_prometheus_config_dir": str(directory),
+        "_prometheus_data_dir": str(directory / "data"),
+        "_postgres_exporter_password_file": str(pg_password_file),
     }
 
 
@@ -76,14 +97,24 @@ class Monitoring(Service):
         super().__init__(stack)
         self.rules = stack.repo / "roles/prometheus/files/rules"
         self.textfile = self.dir / "textfile"
+        self.cadvisor_install = self.dir / "cadvisor"
         self.pg_password_file = self.dir / "pg-exporter-password"
 
     def pidfile(self, name):
         return self.dir / f"{name}.pid"
 
-    def role(self):
+    def role(self, name="prometheus"):
+        """The role of the daemon named, on the one host all four roles share."""
         groups = ["prometheus", "pipeline"] + [g for s in self.stack.selected for g in GROUPS.get(s, [])]
-        return self.stack.role("prometheus", groups, overrides(self.stack, self.rules))
+        return self.stack.role(name, groups, overrides(self.stack, self.rules, self.textfile, self.cadvisor_install))
+
+    def command(self, name):
+        """(environment, argv) of the daemon's role's unit, with the stack's paths for the Debian ones."""
+        return self.role(name).unit_command(DAEMONS[name][0], credentials=self.dir / "credentials",
+                                            **debian_paths(self.dir, self.pg_password_file))
+
+    def url(self, name):
+        return f"http://{self.role(name).var(f'_{name}_local_address')}{DAEMONS[name][1]}"
 
     def env(self):
         return {
@@ -93,9 +124,9 @@ class Monitoring(Service):
         }
 
     def write_config(self):
-        config = self.dir / "prometheus.yml"
+        config = Path(debian_paths(self.dir, self.pg_password_file)["_prometheus_config_dir"]) / "prometheus.yml"
         procs.write_atomically(config, self.role().render_template("prometheus.yml.j2", str(config)))
-        check = subprocess.run(["/usr/bin/promtool", "check", "config", str(config)], capture_output=True, text=True)
+        check = subprocess.run([self.role().var("_prometheus_promtool"), "check", "config", str(config)], capture_output=True, text=True)
         if check.returncode != 0:
             raise StackError(f"promtool rejects {config}:\n{check.stdout}{check.stderr}")
         return config
@@ -104,9 +135,7 @@ class Monitoring(Service):
         """postgres_exporter's login role (pg_monitor, nothing more), with a password of its own,
         created once and reset at every start. Both passwords reach psql on stdin and in its
         environment, never on a command line (readable by anyone in /proc)."""
-        user = "mhfz_monitoring"
-        if not self.pg_password_file.is_file():
-            procs.write_atomically(self.pg_password_file, secrets.token_hex(24), 0o600)
+        user = self.role("postgres_exporter").var("postgres_exporter_pg_user")
         pg = self.stack.services["pg"]
         sql = (
             f"\\set user {user}\n"
@@ -149,56 +178,45 @@ class Monitoring(Service):
             raise StackError(f"{name} exited at once\n{procs.tail(self.dir / f'{name}.log', 20)}")
         self.wait_http(name, url, pid)
 
-    def cadvisor(self):
-        """The binary the cadvisor role installs, built once into the cache (scripts/lib/cadvisor.sh)."""
-        script = f'note() {{ echo "stack: $*" >&2; }}; die() {{ note "$*"; exit 1; }}; ' \
-                 f'repo={self.stack.repo}; cache={self.stack.cache}; source "$repo/scripts/lib/cadvisor.sh"; ' \
-                 'ensure_cadvisor >&2; echo "$cadvisor_binary"'
-        result = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, text=True)
-        if result.returncode != 0:
-            raise StackError("building cAdvisor failed (output above)")
-        return result.stdout.strip()
+    def prepare(self, name):
+        """What a daemon needs before it starts: cAdvisor the role's install layout (the binary built
+        once into the cache), postgres_exporter its password (and its login when pg runs)."""
+        if name == "cadvisor":
+            procs.link(self.cadvisor_install / "bin/cadvisor", cadvisor.ensure(self.stack.repo, self.stack.cache))
+        if name == "postgres_exporter":
+            if not self.pg_password_file.is_file():
+                procs.write_atomically(self.pg_password_file, secrets.token_hex(24), 0o600)
+            if self.stack.selects("pg"):
+                self.pg_login()
 
     def start(self):
-        missing = [package for _, package, binary in DAEMONS if package and not Path(binary).exists()]
+        missing = [self.role(name).var(f"_{name}_package") for name in DAEMONS
+                   if name != "cadvisor" and not Path(self.role(name).var(f"_{name}_binary")).exists()]
         if missing:
             self.stack.apt_install("Prometheus and its exporters", missing)
-        (self.dir / "data").mkdir(parents=True, exist_ok=True)
         self.textfile.mkdir(parents=True, exist_ok=True)
-        config = self.write_config()
+        (self.dir / "data").mkdir(parents=True, exist_ok=True)
+        self.write_config()
         started = time.monotonic()
+        for name in DAEMONS:
+            pid = self.owned_pid(self.pidfile(name))
+            if pid and name == "prometheus":
+                # A running server reads the configuration again (new ports, services or rules).
+                os.kill(pid, signal.SIGHUP)
+            if pid:
+                continue
+            self.prepare(name)
+            env, argv = self.command(name)
+            # A command line naming nothing of the state dir (postgres_exporter's): its argv[0] does.
+            argv0 = None if str(self.stack.state) in " ".join(argv) else str(self.dir / name)
+            self.start_daemon(name, argv, self.url(name), env=env, argv0=argv0)
         p = self.stack.port
-        self.start_daemon("node_exporter", [
-            "/usr/bin/prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{p('NODE_EXPORTER_PORT')}",
-            f"--collector.textfile.directory={self.textfile}"], f"http://127.0.0.1:{p('NODE_EXPORTER_PORT')}/metrics")
-        # The next two name nothing of the state dir on their command lines: their argv[0] does.
-        if not self.owned_pid(self.pidfile("cadvisor")):
-            self.start_daemon("cadvisor", [
-                self.cadvisor(), "--listen", f"127.0.0.1:{p('CADVISOR_PORT')}", "--housekeeping-interval", "5s"],
-                f"http://127.0.0.1:{p('CADVISOR_PORT')}/metrics", argv0=str(self.dir / "cadvisor"))
-        if not self.owned_pid(self.pidfile("postgres_exporter")):
-            user = self.pg_login() if self.stack.selects("pg") else "mhfz_monitoring"
-            self.start_daemon("postgres_exporter", [
-                "/usr/bin/prometheus-postgres-exporter", f"--web.listen-address=127.0.0.1:{p('PG_EXPORTER_PORT')}",
-                "--log.level=warn"], f"http://127.0.0.1:{p('PG_EXPORTER_PORT')}/metrics",
-                env={"DATA_SOURCE_URI": f"127.0.0.1:{self.stack.ports.get('PG_PORT', 5432)}/postgres?sslmode=disable",
-                     "DATA_SOURCE_USER": user, "DATA_SOURCE_PASS_FILE": str(self.pg_password_file)},
-                argv0=str(self.dir / "postgres_exporter"))
-        pid = self.owned_pid(self.pidfile("prometheus"))
-        if pid:
-            # A running server reads the configuration again (new ports, services or rules).
-            os.kill(pid, signal.SIGHUP)
-        else:
-            self.start_daemon("prometheus", [
-                "/usr/bin/prometheus", f"--config.file={config}", f"--storage.tsdb.path={self.dir / 'data'}",
-                "--storage.tsdb.retention.time=2d", f"--web.listen-address=127.0.0.1:{p('PROMETHEUS_PORT')}",
-                "--web.enable-lifecycle"], f"http://127.0.0.1:{p('PROMETHEUS_PORT')}/-/ready")
         note(f"monitoring running on 127.0.0.1: Prometheus {p('PROMETHEUS_PORT')}, node_exporter "
              f"{p('NODE_EXPORTER_PORT')}, cAdvisor {p('CADVISOR_PORT')}, postgres_exporter {p('PG_EXPORTER_PORT')} "
              f"({time.monotonic() - started:.0f} s)")
 
     def stop(self):
-        for name, _, _ in reversed(DAEMONS):
+        for name in reversed(DAEMONS):
             pid = self.owned_pid(self.pidfile(name))
             if pid:
                 procs.terminate(name, pid, self.stack.stop_timeout)
@@ -206,7 +224,7 @@ class Monitoring(Service):
 
     def status(self):
         up, down = [], []
-        for name, _, _ in DAEMONS:
+        for name in DAEMONS:
             pid = self.owned_pid(self.pidfile(name))
             (up if pid else down).append(f"{name} {pid}" if pid else name)
         port = self.stack.ports.get("PROMETHEUS_PORT")

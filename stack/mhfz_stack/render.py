@@ -174,18 +174,38 @@ class Role:
                 return [str(word) for word in self._template(task["ansible.builtin.command"]["argv"], {})]
         raise StackError(f"role {self.role_dir.name} has no task {name!r} in {task_file}")
 
-    def unit_command(self, src, **extra):
-        """(environment, argv) of a systemd unit template's ExecStart and Environment lines."""
+    def unit_command(self, src, credentials=None, **extra):
+        """(environment, argv) of a systemd unit template's (or drop-in's) ExecStart and Environment
+        lines. A unit loading credentials (LoadCredential=ID:PATH) gets what systemd gives it: a
+        private copy of each PATH as credentials/ID (a directory the caller names), named by %d
+        and $CREDENTIALS_DIRECTORY."""
         text = self.render_template(src, **extra)
-        environment, lines, command = {}, text.replace("\\\n", " ").splitlines(), None
+        environment, lines, command, loaded = {}, text.replace("\\\n", " ").splitlines(), None, {}
         for line in lines:
             if line.startswith("Environment="):
                 name, _, value = line[len("Environment="):].partition("=")
                 environment[name] = value
             elif line.startswith("ExecStart="):
                 command = shlex.split(line[len("ExecStart="):])
+            elif line.startswith("LoadCredential="):
+                name, _, path = line[len("LoadCredential="):].partition(":")
+                loaded[name] = path
         if command is None:
             raise StackError(f"{src} of role {self.role_dir.name} has no ExecStart")
+        if loaded:
+            if credentials is None:
+                raise StackError(f"{src} of role {self.role_dir.name} loads credentials: name their directory")
+            credentials = Path(credentials)
+            credentials.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for name, path in loaded.items():
+                copy = credentials / name
+                copy.unlink(missing_ok=True)
+                copy.touch(0o600)
+                copy.write_bytes(Path(path).read_bytes())
+            expand = lambda value: value.replace("%d", str(credentials))  # noqa: E731
+            environment = {name: expand(value) for name, value in environment.items()}
+            environment["CREDENTIALS_DIRECTORY"] = str(credentials)
+            command = [expand(word) for word in command]
         return environment, command
 
 

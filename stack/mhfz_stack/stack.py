@@ -25,6 +25,14 @@ SERVICES = {
     "monitoring": monitoring.Monitoring,
 }
 DEFAULT_SERVICES = ["pg", "kafka", "hadoop", "hive"]
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cache_dir(environ):
+    """$MHFZ_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/mhfz-pipeline: jars, Go's caches, artifacts."""
+    home = Path(environ.get("HOME", "~")).expanduser()
+    return Path(environ.get("MHFZ_CACHE_DIR")
+                or Path(environ.get("XDG_CACHE_HOME") or home / ".cache") / "mhfz-pipeline").absolute()
 
 
 def select_services(setting):
@@ -44,8 +52,7 @@ class Stack:
         self.repo = Path(repo)
         default_state = Path(environ.get("XDG_STATE_HOME") or home / ".local/state") / "mhfz-pipeline/stack"
         self.state = Path(environ.get("MHFZ_STACK_DIR") or default_state).absolute()
-        self.cache = Path(environ.get("MHFZ_CACHE_DIR")
-                          or Path(environ.get("XDG_CACHE_HOME") or home / ".cache") / "mhfz-pipeline").absolute()
+        self.cache = cache_dir(environ)
         self.start_timeout = int(environ.get("MHFZ_STACK_START_TIMEOUT", 120))
         self.stop_timeout = int(environ.get("MHFZ_STACK_STOP_TIMEOUT", 30))
         java_home = environ.get("JAVA_HOME")
@@ -110,10 +117,8 @@ class Stack:
         cached jar (scripts/artifacts)."""
         if not self.selects("monitoring"):
             return None
-        src = self.repo / "ansible/artifacts/jmx-exporter"
-        version = jars.pom_property(src / "pom.xml", "jmx-exporter.version")
-        directory = jars.ensure_maven_jars(self.cache, f"jmx-exporter-{version}", src)
-        return directory / f"jmx_prometheus_javaagent-{version}.jar"
+        cached = jars.cache_for(self.repo, self.cache, "jmx-exporter")
+        return cached.ensure() / f"jmx_prometheus_javaagent-{cached.version}.jar"
 
     def jvm(self, argv, tmp):
         """A role's java command line with what its unit's PrivateTmp=yes gives it: temporary files

@@ -95,6 +95,40 @@ class Rendered(unittest.TestCase):
         self.assertLessEqual({"prometheus", "node", "cadvisor", "postgresql", "kafka", "hadoop_namenode", "hive",
                               "mhfz_consumer"}, jobs)
 
+    def test_monitoring_daemons_run_their_roles_command_lines(self):
+        monitoring = self.stack.services["monitoring"]
+        monitoring.pg_password_file.parent.mkdir(parents=True, exist_ok=True)
+        monitoring.pg_password_file.write_text("secret")
+        commands = {name: monitoring.command(name) for name in ("node_exporter", "cadvisor", "postgres_exporter",
+                                                                 "prometheus")}
+        for name, (env, argv) in commands.items():
+            self.assert_local(f"{name}'s command line", " ".join(argv))
+            self.assert_local(f"{name}'s environment", " ".join(env.values()))
+        p = self.stack.port
+        _, node = commands["node_exporter"]
+        self.assertEqual(node, ["/usr/bin/prometheus-node-exporter",
+                                f"--web.listen-address=127.0.0.1:{p('NODE_EXPORTER_PORT')}",
+                                f"--collector.textfile.directory={monitoring.textfile}"])
+        _, cadvisor = commands["cadvisor"]
+        self.assertEqual(cadvisor, [str(monitoring.dir / "cadvisor/bin/cadvisor"), "--listen",
+                                    f"127.0.0.1:{p('CADVISOR_PORT')}", "--housekeeping-interval", "5s"])
+        _, prometheus = commands["prometheus"]
+        self.assertIn(f"--config.file={monitoring.dir}/prometheus.yml", prometheus)
+        self.assertIn(f"--storage.tsdb.path={monitoring.dir}/data", prometheus)
+        # The environment of the role's drop-in, the password a private copy (systemd's LoadCredential).
+        env, _ = commands["postgres_exporter"]
+        credentials = monitoring.dir / "credentials"
+        self.assertEqual(env["DATA_SOURCE_URI"], f"127.0.0.1:{p('PG_PORT')}/postgres?sslmode=disable")
+        self.assertEqual(env["DATA_SOURCE_USER"], "mhfz_monitoring")
+        self.assertEqual(env["DATA_SOURCE_PASS_FILE"], str(credentials / "pg-password"))
+        self.assertEqual((credentials / "pg-password").read_text(), "secret")
+        self.assertEqual((credentials / "pg-password").stat().st_mode & 0o077, 0)
+        # Every URL the stack waits on is one the prometheus role scrapes (the same host variables).
+        config = monitoring.role().render_template("prometheus.yml.j2")
+        for name in ("node_exporter", "cadvisor", "postgres_exporter", "prometheus"):
+            address = monitoring.url(name).removeprefix("http://").split("/")[0]
+            self.assertIn(f'"{address}"', config, name)
+
 
 if __name__ == "__main__":
     unittest.main()
