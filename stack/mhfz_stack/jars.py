@@ -77,3 +77,34 @@ def ensure_maven_jars(cache, name, pom_dir):
     shutil.rmtree(home, ignore_errors=True)
     tmp.rename(home)
     return home / "jars"
+
+
+def ensure_hive_metastore_dist(cache, version):
+    """Hive's standalone metastore distribution in cache/hive-metastore-VERSION (returned): its lib/
+    (the metastore service, the schema tool and the sqlline it runs) and scripts/ (the schema's SQL,
+    which no jar carries). Fetched once from Maven Central (Maven checks its checksum: -C) into a
+    temporary directory that is renamed into place, as scripts/artifacts does."""
+    home = Path(cache) / f"hive-metastore-{version}"
+    if (home / "lib").is_dir() and (home / "scripts").is_dir():
+        return home
+    if shutil.which("mvn") is None:
+        raise StackError("mvn not found: it fetches the Hive standalone metastore from Maven Central")
+    note(f"fetching the Hive {version} standalone metastore into {home}")
+    tmp = home.with_name(f"{home.name}.tmp.{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    tarball = tmp / f"hive-standalone-metastore-server-{version}-bin.tar.gz"
+    top = f"apache-hive-metastore-{version}-bin"
+    for argv in (
+        ["mvn", "-B", "-q", "-C", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
+         f"-Dartifact=org.apache.hive:hive-standalone-metastore-server:{version}:tar.gz:bin", f"-DoutputDirectory={tmp}"],
+        ["tar", "-C", str(tmp), "--strip-components=1", "-xzf", str(tarball), f"{top}/lib", f"{top}/scripts"],
+    ):
+        result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if result.returncode != 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StackError(f"could not fetch the Hive standalone metastore ({argv[0]}):\n{result.stdout}{result.stderr}")
+    tarball.unlink()
+    shutil.rmtree(home, ignore_errors=True)
+    tmp.rename(home)
+    return home
