@@ -148,7 +148,7 @@ class Hive(Service):
         return "\n".join(procs.tail(p, 15, pattern) for p in (self.dir / f"logs/{daemon}.log", self.dir / f"{daemon}.out")
                          if p.exists())
 
-    def wait_port(self, daemon, port, pid, deadline):
+    def wait_port(self, port, pid, deadline):
         """The metastore is up when it listens (as the role waits for it)."""
         while not procs.port_in_use(port):
             if not procs.alive(pid) or time.monotonic() > deadline:
@@ -156,9 +156,9 @@ class Hive(Service):
             time.sleep(0.5)
         return True
 
-    def wait_ready(self, daemon, port, pid, deadline):
+    def wait_ready(self, port, pid, deadline):
         """HiveServer2 is ready when beeline gets an answer through its Thrift port (the metastore's included)."""
-        if not self.wait_port(daemon, port, pid, deadline):
+        if not self.wait_port(port, pid, deadline):
             return False
         while True:
             with open(self.dir / "logs/ready.out", "w") as out:
@@ -195,7 +195,7 @@ class Hive(Service):
                               self.dir, env={**self.stack.base_env(), **env})
             port = self.stack.port(port_name)
             wait = self.wait_port if daemon == "metastore" else self.wait_ready
-            if not wait(daemon, port, pid, time.monotonic() + self.stack.start_timeout):
+            if not wait(port, pid, time.monotonic() + self.stack.start_timeout):
                 tail = self.log_tail(daemon) + ("\n" + procs.tail(self.dir / "logs/ready.out", 10)
                                                 if daemon == "hiveserver2" else "")
                 self.stop()
