@@ -47,6 +47,7 @@ EXPECTED_JOBS = {
     "yarn_nodemanager",
     "mapreduce_historyserver",
     "hive",
+    "hive_metastore",
     "mhfz_consumer",
 }
 # (dashboard file, panel title): panels that must show data on a stack with traffic. (Panels

@@ -72,7 +72,7 @@ def overrides(stack, rules_dir, textfile_dir, cadvisor_install_dir):
         "hadoop_jmx_exporter_enabled": True,
         "hadoop_jmx_exporter_port": jmx,
         "hive_jmx_exporter_enabled": True,
-        "hive_jmx_exporter_port": {"hiveserver2": p("JMX_HIVE_PORT"), "metastore": p("JMX_HIVE_PORT")},
+        "hive_jmx_exporter_port": {"hiveserver2": p("JMX_HIVE_PORT"), "metastore": p("JMX_HIVE_METASTORE_PORT")},
     }
 
 
@@ -91,7 +91,7 @@ class Monitoring(Service):
     name = "monitoring"
     ports = ("PROMETHEUS_PORT", "NODE_EXPORTER_PORT", "PG_EXPORTER_PORT", "CADVISOR_PORT", "CONSUMER_METRICS_PORT",
              "JMX_KAFKA_PORT", "JMX_NAMENODE_PORT", "JMX_DATANODE_PORT", "JMX_RESOURCEMANAGER_PORT",
-             "JMX_NODEMANAGER_PORT", "JMX_HISTORYSERVER_PORT", "JMX_HIVE_PORT")
+             "JMX_NODEMANAGER_PORT", "JMX_HISTORYSERVER_PORT", "JMX_HIVE_PORT", "JMX_HIVE_METASTORE_PORT")
 
     def __init__(self, stack):
         super().__init__(stack)

@@ -18,6 +18,53 @@ def overrides(stack):
     return {"postgresql_port": stack.port("PG_PORT"), "postgresql_listen_addresses": ["127.0.0.1"]}
 
 
+def _ident(name):
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _literal(text):
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _names(value):
+    """A list, or a comma-separated string, as the community.postgresql modules take them."""
+    return [str(v).strip() for v in (value if isinstance(value, list) else str(value).split(","))]
+
+
+def _grantee(name):
+    return "PUBLIC" if name.upper() == "PUBLIC" else _ident(name)
+
+
+def module_sql(module, args):
+    """The SQL of one call of a community.postgresql module as the postgresql role's users.yml and
+    databases.yml call it; idempotent, as the modules are."""
+    kind = module.rsplit(".", 1)[1]
+    if kind == "postgresql_user":
+        flags = _names(args["role_attr_flags"])
+        if not all(re.fullmatch(r"[A-Z]+", flag) for flag in flags):
+            raise StackError(f"unexpected role_attr_flags {flags} of roles/postgresql users.yml")
+        name = args["name"]
+        return (f"SELECT {_literal('CREATE ROLE ' + _ident(name))} "
+                f"WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(name)}) \\gexec\n"
+                f"ALTER ROLE {_ident(name)} WITH {' '.join(flags)} PASSWORD {_literal(args['password'])};\n")
+    if kind == "postgresql_membership":
+        return "".join(f"GRANT {_ident(group)} TO {_ident(target)};\n"
+                       for group in _names(args["groups"]) for target in _names(args["target_roles"]))
+    if kind == "postgresql_db":
+        name, owner = args["name"], args["owner"]
+        create = f"CREATE DATABASE {_ident(name)} OWNER {_ident(owner)} ENCODING {_literal(args['encoding'])}"
+        return (f"SELECT {_literal(create)} WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {_literal(name)}) "
+                f"\\gexec\nALTER DATABASE {_ident(name)} OWNER TO {_ident(owner)};\n")
+    if kind == "postgresql_privs" and args["type"] == "database":
+        privs = ", ".join(_names(args["privs"]))
+        objs = ", ".join(_ident(obj) for obj in _names(args["objs"]))
+        roles = ", ".join(_grantee(role) for role in _names(args["roles"]))
+        if args["state"] == "absent":
+            return f"REVOKE {privs} ON DATABASE {objs} FROM {roles};\n"
+        return f"GRANT {privs} ON DATABASE {objs} TO {roles};\n"
+    raise StackError(f"the stack does not know how to apply {module} ({args}) of roles/postgresql: see pg.module_sql")
+
+
 def find_pg_bin(stack):
     def newest():
         dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(re.sub(r"\D", "", p.parent.name) or 0))
@@ -113,6 +160,27 @@ class Postgres(Service):
             raise StackError(f"initdb failed for {self.data}:\n{result.stdout}{result.stderr}")
         conf = self.data / "postgresql.conf"
         self.write_as_pg(conf, conf.read_text() + "include_if_exists = 'mhfz.conf'\ninclude_if_exists = 'stack.conf'\n")
+
+    def create_users_and_databases(self, users, databases):
+        """Login roles and databases as the postgresql role creates them: its users.yml and
+        databases.yml, given these postgresql_users and postgresql_databases (the inventories'
+        entries), as SQL through psql as the superuser. The SQL, passwords included, goes on psql's
+        stdin and the superuser's password in its environment, never on a command line."""
+        role = self.stack.role("postgresql", ["postgresql"], {
+            **overrides(self.stack), "postgresql_users": users, "postgresql_databases": databases,
+        }, key="postgresql users and databases")
+        sql = "SET client_min_messages = warning;\n" + "".join(
+            module_sql(module, args) for task_file in ("users.yml", "databases.yml")
+            for module, args in role.module_calls(task_file))
+        result = subprocess.run(
+            [str(find_pg_bin(self.stack) / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+             "-p", str(self.stack.port("PG_PORT")), "-U", "postgres", "-d", "postgres"],
+            input=sql, text=True, capture_output=True,
+            env={**self.stack.base_env(), "PGPASSWORD": self.password_file.read_text().strip()},
+        )
+        if result.returncode != 0:
+            names = ", ".join([u["name"] for u in users] + [d["name"] for d in databases])
+            raise StackError(f"could not create the PostgreSQL login roles and databases {names}: {result.stderr}")
 
     def write_config(self):
         """The role's server settings and client authentication, and the socket's directory."""

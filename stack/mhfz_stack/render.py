@@ -99,8 +99,8 @@ class Role:
             self.manager.set_nonpersistent_facts(HOST, facts)
             self._refresh()
 
-    def _when(self, task, extra=None):
-        conditions = task.get("when", [])
+    def _when(self, task, extra=None, key="when", default=()):
+        conditions = task.get(key, [self._a["trust_as_template"](condition) for condition in default])
         if not isinstance(conditions, list):
             conditions = [conditions]
         templar = self.templar.copy_with_new_env(available_variables={**self.variables, **(extra or {})})
@@ -167,12 +167,49 @@ class Role:
         templar = self.templar.copy_with_new_env(available_variables={**self.variables, **extra})
         return templar.template(value)
 
-    def task_argv(self, task_file, name):
-        """The argv of the role's command task of that name (e.g. a format or schema command)."""
+    def task_command(self, task_file, name):
+        """(environment, argv) of the role's command task of that name (e.g. a format or schema command)."""
         for task in self._tasks(task_file):
             if task.get("name") == name:
-                return [str(word) for word in self._template(task["ansible.builtin.command"]["argv"], {})]
+                argv = [str(word) for word in self._template(task["ansible.builtin.command"]["argv"], {})]
+                env = {k: str(v) for k, v in self._template(task.get("environment") or {}, {}).items()}
+                return env, argv
         raise StackError(f"role {self.role_dir.name} has no task {name!r} in {task_file}")
+
+    def task_argv(self, task_file, name):
+        return self.task_command(task_file, name)[1]
+
+    def run_commands(self, task_file, run):
+        """Runs the command tasks of task_file in order, as the play would: each one's `when`, and
+        its `failed_when` (default: a non-zero status), evaluated by Ansible over what the tasks
+        before it registered. run(environment, argv) runs one, returning (status, stdout, stderr).
+        Returns the names of the tasks run; a failed one raises StackError with its output."""
+        registered, ran = {}, []
+        for task in self._tasks(task_file):
+            if "ansible.builtin.command" not in task or not self._when(task, registered):
+                continue
+            env, argv = self.task_command(task_file, task["name"])
+            status, stdout, stderr = run(env, argv)
+            result = {"rc": status, "stdout": stdout, "stderr": stderr}
+            registered[task.get("register", "_result")] = result
+            if self._when(task, {**registered, "_result": result}, "failed_when", ["_result.rc != 0"]):
+                raise StackError(f"{task['name']} (role {self.role_dir.name}, {task_file}) failed:\n{stdout}{stderr}")
+            ran.append(task["name"])
+        return ran
+
+    def module_calls(self, task_file):
+        """(module, arguments) of every task of task_file, once per item of its loop, templated as
+        the play would run them (tasks whose `when` is false left out)."""
+        calls = []
+        for task in self._tasks(task_file):
+            module = next((key for key in task if key.count(".") == 2), None)  # e.g. ansible.builtin.command
+            if module is None:
+                raise StackError(f"a task of {task_file} of role {self.role_dir.name} names no module by its FQCN")
+            for item in self.templar.template(task["loop"]) if "loop" in task else [None]:
+                extra = {} if item is None else {"item": item}
+                if self._when(task, extra):
+                    calls.append((module, self._template(task[module], extra)))
+        return calls
 
     def unit_command(self, src, credentials=None, **extra):
         """(environment, argv) of a systemd unit template's (or drop-in's) ExecStart and Environment

@@ -92,11 +92,13 @@ class Stack:
     def port(self, name):
         return self.ports[name]
 
-    def role(self, name, groups, host_vars, fact_files=()):
-        """The role as the stack renders it (once per run of the supervisor)."""
-        if name not in self._roles:
-            self._roles[name] = Role(self.repo, self.state / "ansible", name, groups, host_vars, fact_files)
-        return self._roles[name]
+    def role(self, name, groups, host_vars, fact_files=(), key=None):
+        """The role as the stack renders it (once per run of the supervisor; key: a second
+        rendering of it with other host variables)."""
+        key = key or name
+        if key not in self._roles:
+            self._roles[key] = Role(self.repo, self.state / "ansible", name, groups, host_vars, fact_files)
+        return self._roles[key]
 
     def java_home(self):
         """JAVA_HOME of the java the stack runs (Java 17 or newer), checked once."""

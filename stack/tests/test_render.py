@@ -14,6 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mhfz_stack import pg  # noqa: E402
+from mhfz_stack.errors import StackError  # noqa: E402
 from mhfz_stack.stack import Stack  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,18 +84,31 @@ class Rendered(unittest.TestCase):
             self.assert_local(f"{daemon}'s command line", " ".join(argv))
 
     def test_hive_and_prometheus(self):
-        hive = self.stack.services["hive"]
-        hive.warehouse = lambda: "hdfs://127.0.0.1:1/user/hive/warehouse"
-        self.ports.add(1)
-        hive.configure()
-        site = (hive.dir / "conf/hive-site.xml").read_text()
-        self.assert_local("hive-site.xml", site)
-        self.assertIn("<name>hive.server2.thrift.bind.host</name><value>127.0.0.1</value>", site)
+        hive, port = self.stack.services["hive"], self.stack.port
+        written = hive.role().render_config("configure.yml", hive.dir / "conf")
+        self.assertIn("hive-site.xml", written)
+        site = {prop.findtext("name"): prop.findtext("value") for prop in ElementTree.parse(written["hive-site.xml"]).getroot()}
+        self.assert_local("hive-site.xml", "\n".join(site.values()))
+        self.assertEqual(site["hive.server2.thrift.bind.host"], "127.0.0.1")
+        self.assertEqual(site["metastore.thrift.bind.host"], "127.0.0.1")
+        self.assertEqual(site["hive.metastore.uris"], f"thrift://127.0.0.1:{port('HIVE_METASTORE_PORT')}")
+        self.assertEqual(site["javax.jdo.option.ConnectionURL"], f"jdbc:postgresql://127.0.0.1:{port('PG_PORT')}/metastore")
+        self.assertEqual(site["javax.jdo.option.ConnectionPassword"], hive.db_password())
+        self.assertEqual(hive.db_password_file.stat().st_mode & 0o777, 0o600)
+        self.assertEqual(written["hive-site.xml"].stat().st_mode & 0o777, 0o640)
+        services = hive.role().var("_hive_services")
+        for daemon, jmx in (("metastore", "JMX_HIVE_METASTORE_PORT"), ("hiveserver2", "JMX_HIVE_PORT")):
+            env, argv = hive.role().unit_command("hive.service.j2", item={"key": daemon, "value": services[daemon]})
+            self.assert_local(f"{daemon}'s command line", " ".join(argv))
+            self.assertIn(str(self.stack.state), " ".join(argv))  # what stop looks for
+            self.assertIn(f"=127.0.0.1:{port(jmx)}:", " ".join(argv))
+        self.assertEqual(env["METASTORE_HOME"], str(hive.metastore_install))
         config = self.stack.services["monitoring"].role().render_template("prometheus.yml.j2")
         self.assert_local("prometheus.yml", config)
         jobs = set(re.findall(r"job_name: (\S+)", config))
         self.assertLessEqual({"prometheus", "node", "cadvisor", "postgresql", "kafka", "hadoop_namenode", "hive",
-                              "mhfz_consumer"}, jobs)
+                              "hive_metastore", "mhfz_consumer"}, jobs)
+        self.assertIn(f"127.0.0.1:{port('JMX_HIVE_METASTORE_PORT')}", config)
 
     def test_monitoring_daemons_run_their_roles_command_lines(self):
         monitoring = self.stack.services["monitoring"]
@@ -129,6 +144,29 @@ class Rendered(unittest.TestCase):
             address = monitoring.url(name).removeprefix("http://").split("/")[0]
             self.assertIn(f'"{address}"', config, name)
 
+    def test_the_metastore_schema_is_created_only_in_a_database_without_one(self):
+        role = self.stack.services["hive"].role()
+        absent = (1, "", 'ERROR: relation "VERSION" does not exist')
+        answers = {"-info": absent, "-initSchema": (0, "", ""), "-validate": (0, "Done with metastore validation: [SUCCESS]", "")}
+        run = lambda answers, calls: lambda env, argv: calls.append(argv[-1]) or answers[argv[-1]]  # noqa: E731
+        for info, expected in ((absent, ["-info", "-initSchema", "-validate"]), ((0, "4.0.0", ""), ["-info", "-validate"])):
+            calls = []
+            role.run_commands("schema.yml", run({**answers, "-info": info}, calls))
+            self.assertEqual(calls, expected)
+        for broken in ({"-info": (1, "", "Connection refused")}, {"-validate": (1, "[FAIL]", "")}):
+            with self.assertRaises(StackError):
+                role.run_commands("schema.yml", run({**answers, **broken}, []))
+
+    def test_the_metastore_database_as_the_postgresql_role_creates_it(self):
+        role = self.stack.role("postgresql", ["postgresql"], {
+            **pg.overrides(self.stack), "postgresql_users": [{"name": "hive", "password": "secret"}],
+            "postgresql_databases": [{"name": "metastore", "owner": "hive", "connect_users": ["hive"]}],
+        }, key="test")
+        sql = "".join(pg.module_sql(m, a) for f in ("users.yml", "databases.yml") for m, a in role.module_calls(f))
+        self.assertIn('ALTER ROLE "hive" WITH NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION LOGIN PASSWORD \'secret\';', sql)
+        self.assertIn("CREATE DATABASE \"metastore\" OWNER \"hive\" ENCODING ''UTF8''", sql)
+        self.assertIn('REVOKE CONNECT, TEMPORARY ON DATABASE "metastore" FROM PUBLIC;', sql)
+        self.assertIn('GRANT CONNECT ON DATABASE "metastore" TO "hive";', sql)
 
 if __name__ == "__main__":
     unittest.main()
