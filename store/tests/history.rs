@@ -132,7 +132,11 @@ fn a_change_undone_is_two_versions_but_no_change_between_the_ends() {
     let mut edited = original.clone();
     edited.slots = 3;
     write_batch(&mut client, &scraped(&[edited], "run-2")).unwrap();
-    write_batch(&mut client, &scraped(&[original.clone()], "run-3")).unwrap();
+    write_batch(
+        &mut client,
+        &scraped(std::slice::from_ref(&original), "run-3"),
+    )
+    .unwrap();
     let end = now(&mut client);
     assert_eq!(
         weapon_versions(&mut client, original.weapon_id.as_str())
@@ -220,7 +224,7 @@ fn the_documented_queries_are_the_store_s_and_return_the_changes() {
     );
     assert_eq!(
         rows(&mut client, "changes_between", &[&earlier, &later]),
-        [changed.clone()]
+        std::slice::from_ref(&changed)
     );
     assert_eq!(
         rows(
@@ -228,11 +232,11 @@ fn the_documented_queries_are_the_store_s_and_return_the_changes() {
             "changes_between_export_runs",
             &[&first_run, &second_run]
         ),
-        [changed.clone()]
+        std::slice::from_ref(&changed)
     );
     assert_eq!(
         rows(&mut client, "changes_of_scrape", &[&"run-2"]),
-        [changed.clone()]
+        std::slice::from_ref(&changed)
     );
     assert_eq!(rows(&mut client, "changes_of_scrape", &[&RUN_ID]).len(), 14);
 }
