@@ -7,7 +7,9 @@
 //! - [`migrate`] applies the embedded migrations (admin role); [`verify_migrations`] lets a
 //!   least-privilege role check that the schema is current before it writes.
 //! - [`write_batch`] upserts many records in one transaction and touches only rows whose
-//!   content changed; [`write_each`] writes row by row to isolate a bad record.
+//!   content changed; [`write_each`] writes row by row to isolate a bad record. Both keep the
+//!   versioned history `mhfz.weapon_versions` in the same transaction.
+//! - [`weapon_versions`] and [`changes_between`] read that history.
 //! - [`begin_export`] reads the rows changed since the last successful export under one
 //!   snapshot and records the export (the watermark) in the same transaction.
 //! - [`provision_roles`] creates the `mhfz_writer`, `mhfz_reader` and `mhfz_exporter` roles;
@@ -17,6 +19,7 @@
 
 mod error;
 mod export;
+mod history;
 mod jsonb;
 mod migrate;
 mod roles;
@@ -26,6 +29,10 @@ mod write;
 
 pub use error::StoreError;
 pub use export::{begin_export, Export, ExportRows, ExportRun, ExportScope, ExportedRow};
+pub use history::{
+    changes_between, weapon_versions, WeaponChange, WeaponVersion, CHANGES_BETWEEN_SQL,
+    WEAPON_VERSIONS_SQL,
+};
 pub use migrate::{migrate, verify_migrations, Migration, MigrationReport, MIGRATIONS};
 pub use roles::{grant_privileges, provision_roles, Grantees, RoleNames, RolePasswords};
 pub use row::content_hash;

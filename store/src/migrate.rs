@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "export_watermark",
         sql: include_str!("../migrations/0002_export_watermark.sql"),
     },
+    Migration {
+        version: 3,
+        name: "weapon_history",
+        sql: include_str!("../migrations/0003_weapon_history.sql"),
+    },
 ];
 
 /// Serializes concurrent `migrate` calls (two consumers starting at once). The value is

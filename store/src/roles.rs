@@ -9,7 +9,7 @@ use crate::{table_name, verify_migrations, Password, StoreError};
 /// Names of the roles [`provision_roles`] manages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleNames {
-    /// The consumer: SELECT, INSERT and UPDATE on the class tables.
+    /// The consumer: SELECT, INSERT and UPDATE on the class tables; appends to the history.
     pub writer: String,
     /// Queries and reports: SELECT only.
     pub reader: String,
@@ -72,12 +72,14 @@ impl Grantees {
 /// Gives the roles exactly their rights in schema `mhfz`, and nothing more:
 ///
 /// - all: USAGE on the schema;
-/// - writer: SELECT, INSERT, UPDATE on each class table, SELECT on `mhfz.schema_migrations`
-///   (to check the schema is current) — no DELETE, no DDL;
+/// - writer: SELECT, INSERT, UPDATE on each class table, SELECT and INSERT on the history
+///   `mhfz.weapon_versions` and UPDATE of its `valid_to` only (to close a version: a version's
+///   content cannot be rewritten), SELECT on `mhfz.schema_migrations` (to check the schema is
+///   current) — no DELETE, no DDL;
 /// - exporter: SELECT on each class table, the `mhfz.weapons` view and
 ///   `mhfz.schema_migrations`, SELECT and INSERT on `mhfz.export_runs` — it cannot rewrite
 ///   or delete the export history;
-/// - readers: SELECT on every table and view of `mhfz`.
+/// - readers: SELECT on every table and view of `mhfz`, the history included.
 ///
 /// Any other right these roles held in the schema is revoked, and PUBLIC has none. Needs the
 /// owner of the schema (or an administrator), after [`crate::migrate`]: run it again after
@@ -121,6 +123,7 @@ fn apply_grants(tx: &mut impl GenericClient, grantees: &Grantees) -> Result<(), 
          GRANT USAGE ON SCHEMA mhfz TO {all};
          REVOKE ALL ON ALL TABLES IN SCHEMA mhfz FROM {all};
          GRANT SELECT, INSERT, UPDATE ON {class_tables} TO {writer};
+         GRANT SELECT, INSERT, UPDATE (valid_to) ON mhfz.weapon_versions TO {writer};
          GRANT SELECT ON mhfz.schema_migrations TO {writer};
          GRANT SELECT ON {class_tables}, mhfz.weapons, mhfz.schema_migrations TO {exporter};
          GRANT SELECT, INSERT ON mhfz.export_runs TO {exporter};"
@@ -140,6 +143,10 @@ fn schema_privileges(tx: &mut impl GenericClient) -> Result<Vec<String>, StoreEr
     let rows = tx
         .query(
             "SELECT c.relname || ' ' || a::text FROM pg_class c, unnest(c.relacl) a
+             WHERE c.relnamespace = 'mhfz'::regnamespace
+             UNION ALL
+             SELECT c.relname || '.' || t.attname || ' ' || a::text
+             FROM pg_class c JOIN pg_attribute t ON t.attrelid = c.oid, unnest(t.attacl) a
              WHERE c.relnamespace = 'mhfz'::regnamespace
              UNION ALL
              SELECT 'schema ' || a::text FROM pg_namespace n, unnest(n.nspacl) a

@@ -93,6 +93,10 @@ impl<'a> RowColumns<'a> {
         self.weapon_id.len()
     }
 
+    pub(crate) fn weapon_ids(&self) -> &[&'a str] {
+        &self.weapon_id
+    }
+
     pub(crate) fn push(&mut self, scraped: &ScrapedRecord<'a>) -> Result<(), StoreError> {
         let r = scraped.record;
         // Convert everything before pushing anything, so that a failure leaves the columns

@@ -237,7 +237,17 @@ fn migration_2_gives_rows_stored_before_it_to_the_first_export() {
         .unwrap();
 
     let report = mhfz_store::migrate(&mut admin).unwrap();
-    assert_eq!(report.applied, [2]);
+    assert_eq!(report.applied, [2, 3]);
+    // Migration 3 makes the stored row its weapon's first version, valid since its last change.
+    assert_eq!(
+        count(
+            &mut admin,
+            "SELECT count(*) FROM mhfz.weapon_versions v JOIN mhfz.bow b USING (weapon_id)
+             WHERE v.version = 1 AND v.valid_to IS NULL AND v.valid_from = b.updated_at
+               AND v.content_hash = b.content_hash AND v.class = 'bow'"
+        ),
+        1
+    );
     assert_eq!(
         count(
             &mut admin,

@@ -64,7 +64,16 @@ fn the_writer_writes_rows_and_nothing_else() {
         2
     );
 
+    // The history was written too; a version can be closed, never rewritten or deleted.
+    assert_eq!(
+        count(&mut writer, "SELECT count(*) FROM mhfz.weapon_versions"),
+        29
+    );
     for sql in [
+        "DELETE FROM mhfz.weapon_versions",
+        "TRUNCATE mhfz.weapon_versions",
+        "UPDATE mhfz.weapon_versions SET record = '{}'",
+        "UPDATE mhfz.weapon_versions SET version = version + 1",
         "DELETE FROM mhfz.long_sword",
         "TRUNCATE mhfz.long_sword",
         "DROP TABLE mhfz.long_sword",
@@ -94,6 +103,10 @@ fn the_reader_only_reads() {
     verify_migrations(&mut reader).unwrap();
     assert_eq!(count(&mut reader, "SELECT count(*) FROM mhfz.weapons"), 14);
     assert_eq!(count(&mut reader, "SELECT count(*) FROM mhfz.bow"), 1);
+    assert_eq!(
+        count(&mut reader, "SELECT count(*) FROM mhfz.weapon_versions"),
+        14
+    );
 
     let error = write_batch(
         &mut reader,
@@ -108,6 +121,7 @@ fn the_reader_only_reads() {
     for sql in [
         "UPDATE mhfz.bow SET attack = 1",
         "DELETE FROM mhfz.bow",
+        "UPDATE mhfz.weapon_versions SET valid_to = now()",
         "CREATE TABLE mhfz.extra (v int)",
         "CREATE TEMP TABLE extra (v int)",
         "SELECT * FROM other.secret",
