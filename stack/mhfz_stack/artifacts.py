@@ -7,10 +7,10 @@ DIR: $MHFZ_ARTIFACT_DIR, else $MHFZ_CACHE_DIR/artifacts (the cache: stack/README
   kafka-VER.tar.gz           kafka-VER/lib/*.jar             (stack/kafka/pom.xml)
   hadoop-VER.tar.gz          hadoop-VER/lib/*.jar, web/      (stack/hadoop/pom.xml; web/ goes on the
                              daemons' classpath: the HDFS web app directories the jars lack)
-  hive-VER.tar.gz            hive-VER/lib/*.jar              (stack/hive/pom.xml: HiveServer2, metastore,
-                             beeline; + the PostgreSQL JDBC driver for the metastore)
+  hive-VER.tar.gz            hive-VER/lib/*.jar              (stack/hive/pom.xml: HiveServer2 and beeline)
   hive-metastore-VER.tar.gz  hive-metastore-VER/lib/*.jar, scripts/  (Hive's standalone metastore
-                             distribution: metastore service, schema tool, its SQL scripts)
+                             distribution: metastore service, schema tool, its SQL scripts and
+                             the PostgreSQL JDBC driver they load)
   jmx_prometheus_javaagent-VER.jar                           (the Prometheus JMX exporter agent)
   mhfz-pipeline-VER.tar.gz   mhfz-pipeline-VER/bin/mhfz-*    (static release binaries, built here)
   cadvisor-VER.tar.gz        cadvisor-VER/bin/cadvisor       (static, built here from tools/cadvisor)
@@ -128,7 +128,7 @@ def prepare(repo, cache, out, environ):
     out.mkdir(parents=True, exist_ok=True)
     pack(out, f"kafka-{kafka.version}", [("lib", kafka.jars)])
     pack(out, f"hadoop-{hadoop.version}", [("lib", hadoop.jars), ("web", hadoop.pom_dir / "web")])
-    pack(out, f"hive-{hive.version}", [("lib", hive.jars), ("lib", cached["hive-metastore-jdbc"].jars)])
+    pack(out, f"hive-{hive.version}", [("lib", hive.jars)])
     agent = f"jmx_prometheus_javaagent-{jmx.version}.jar"
     shutil.copyfile(jmx.jars / agent, out / f".{agent}.tmp")
     (out / f".{agent}.tmp").replace(out / agent)

@@ -35,22 +35,21 @@ def pom_digest(pom):
 
 
 # The poms whose dependencies are cached, by name: (their directory in the repository, the property
-# holding the version the cache directory is named after, or None).
+# holding the version the cache directory is named after).
 POMS = {
     "kafka": ("stack/kafka", "kafka.version"),
     "hadoop": ("stack/hadoop", "hadoop.version"),
     "hive": ("stack/hive", "hive.version"),
     "jmx-exporter": ("ansible/artifacts/jmx-exporter", "jmx-exporter.version"),
-    "hive-metastore-jdbc": ("ansible/artifacts/hive-metastore-jdbc", None),
 }
 
 
 @dataclass(frozen=True)
 class Cached:
-    """The jars of one pom: version (None without a version property), pom_dir, home (the cache
+    """The jars of one pom: version, pom_dir, home (the cache
     directory), jars (home/jars, where they are once ensure() has run)."""
 
-    version: str | None
+    version: str
     pom_dir: Path
     home: Path
 
@@ -69,9 +68,8 @@ def cache_for(repo, cache, name):
     new directory."""
     directory, version_property = POMS[name]
     pom_dir = Path(repo) / directory
-    version = pom_property(pom_dir / "pom.xml", version_property) if version_property else None
-    parts = [name, version, pom_digest(pom_dir / "pom.xml")]
-    return Cached(version, pom_dir, Path(cache) / "-".join(p for p in parts if p))
+    version = pom_property(pom_dir / "pom.xml", version_property)
+    return Cached(version, pom_dir, Path(cache) / f"{name}-{version}-{pom_digest(pom_dir / 'pom.xml')}")
 
 
 def verify(home):
