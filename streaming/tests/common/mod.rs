@@ -121,3 +121,23 @@ pub fn assert_statically_linked(path: &Path) {
         path.display()
     );
 }
+
+/// Lines of each row kind in reducer output; panics unless every kind is present, so an
+/// equality test over the output cannot pass without histogram and top-N rows.
+pub fn rows_per_kind(
+    output: &[u8],
+) -> std::collections::BTreeMap<mhfz_streaming::row::RowKind, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for line in lines(output) {
+        let row = mhfz_streaming::row::OutputRow::parse(line)
+            .unwrap_or_else(|e| panic!("{line:?} is not an output row: {e}"));
+        *counts.entry(row.kind()).or_default() += 1;
+    }
+    for kind in mhfz_streaming::row::RowKind::ALL {
+        assert!(
+            counts.get(&kind).is_some_and(|&n| n > 0),
+            "no {kind:?} rows in the output"
+        );
+    }
+    counts
+}
