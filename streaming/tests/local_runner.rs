@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
-use mhfz_streaming::row::RowKind;
+use mhfz_streaming::row::{OutputRow, RowKind};
 
 fn write_inputs(dir: &Path, splits: usize, copies: usize) -> Vec<String> {
     (0..splits)
@@ -210,5 +210,41 @@ fn summary_prints_a_line_per_class_and_keeps_the_tsv() {
     );
 
     let (ok, _, err) = runner(&[&inputs[0], "--summary"], b"");
-    assert!(!ok && err.contains("--summary needs --output"), "{err}");
+    assert!(!ok && err.contains("need --output"), "{err}");
+}
+
+#[test]
+fn tables_dir_gets_one_file_per_table_of_the_merged_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = write_inputs(dir.path(), 1, 1);
+    let merged = dir.path().join("merged.tsv");
+    let tables = dir.path().join("tables");
+    let (ok, _, err) = runner(
+        &[
+            &inputs[0],
+            "-o",
+            merged.to_str().unwrap(),
+            "--tables-dir",
+            tables.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(ok, "{err}");
+    let merged = fs::read_to_string(&merged).unwrap();
+    let mut total = 0;
+    for kind in RowKind::ALL {
+        let rows = fs::read_to_string(tables.join(format!("{}.tsv", kind.table_name()))).unwrap();
+        assert!(!rows.is_empty(), "{kind:?}");
+        for row in rows.lines() {
+            // A table file's rows are untagged and parse as that table's rows.
+            OutputRow::parse_table_row(kind, row).unwrap();
+            let line = match kind.tag() {
+                Some(tag) => format!("{tag}\t{row}"),
+                None => row.to_string(),
+            };
+            assert!(merged.lines().any(|l| l == line), "{line}");
+            total += 1;
+        }
+    }
+    assert_eq!(total, merged.lines().count());
 }
