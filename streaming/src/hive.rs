@@ -1,11 +1,17 @@
-//! HiveQL for the statistics table, rendered from [`crate::row::COLUMNS`] with the tera templates
-//! of `templates/hive/`.
+//! HiveQL for the three output tables (`weapon_statistics`, `weapon_histograms`, `weapon_top`),
+//! rendered from their column definitions ([`crate::row::RowKind::columns`]) with the tera
+//! templates of `templates/hive/`.
 //!
-//! * `weapon_statistics.hql.tera`: the database and the external table partitioned by run id
-//!   (the one place the column list is rendered);
+//! * `table.hql.tera`: the database and one external table partitioned by run id (the one
+//!   place a column list is rendered);
 //! * `add_partition.hql.tera`: registers one run's partition at `<location>/run_id=<id>`;
-//! * `load_run.hql.tera`: what `mhfz-loader` runs: the table, the run's partition dropped and
-//!   added again (its files already replaced), then a marker query proving beeline ran it all.
+//! * `load_run.hql.tera`: what `mhfz-loader` runs per table: the table, the run's partition
+//!   dropped and added again (its files already replaced); after the last table a marker query
+//!   proving beeline ran it all.
+//!
+//! The statistics table's name and location are configured ([`HiveTable`]); the other tables
+//! are its siblings: their own names, in directories named after them beside the statistics
+//! table's location ([`HiveTable::for_kind`]).
 //!
 //! The templates are compiled into the binaries, so the DDL of a deployed reducer or loader
 //! always matches the rows that reducer writes. Names, locations and run ids are validated here,
@@ -15,9 +21,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::row::COLUMNS;
+use crate::row::RowKind;
 
-const TABLE_TEMPLATE: &str = include_str!("../../templates/hive/weapon_statistics.hql.tera");
+const TABLE_TEMPLATE: &str = include_str!("../../templates/hive/table.hql.tera");
 const ADD_PARTITION_TEMPLATE: &str = include_str!("../../templates/hive/add_partition.hql.tera");
 const LOAD_RUN_TEMPLATE: &str = include_str!("../../templates/hive/load_run.hql.tera");
 
@@ -85,7 +91,47 @@ pub struct HiveTable<'a> {
     pub location: &'a str,
 }
 
+/// The table of one row kind: the statistics table as configured, the others beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindTable {
+    pub kind: RowKind,
+    pub table: String,
+    pub location: String,
+}
+
+impl KindTable {
+    pub fn as_hive_table<'a>(&'a self, database: &'a str) -> HiveTable<'a> {
+        HiveTable {
+            database,
+            table: &self.table,
+            location: &self.location,
+        }
+    }
+}
+
 impl HiveTable<'_> {
+    /// The table rows of `kind` go to: for statistics this table; otherwise the kind's own
+    /// table name, located in the directory of that name beside this table's location
+    /// (`hdfs://nn/mhfz/weapon_statistics` → `hdfs://nn/mhfz/weapon_top`).
+    pub fn for_kind(&self, kind: RowKind) -> KindTable {
+        if kind == RowKind::Statistics {
+            return KindTable {
+                kind,
+                table: self.table.into(),
+                location: self.location.into(),
+            };
+        }
+        let trimmed = self.location.trim_end_matches('/');
+        let parent = trimmed
+            .rsplit_once('/')
+            .map_or(trimmed, |(parent, _)| parent);
+        KindTable {
+            kind,
+            table: kind.table_name().into(),
+            location: format!("{parent}/{}", kind.table_name()),
+        }
+    }
+
     /// The location of a run's partition: `<location>/run_id=<id>`.
     pub fn partition_location(&self, run_id: &RunId) -> String {
         format!(
@@ -140,23 +186,39 @@ struct TemplateContext<'a> {
     run_id: Option<&'a str>,
     partition_location: Option<String>,
     done_marker: Option<&'a str>,
+    table_comment: &'static str,
     columns: Vec<TemplateColumn>,
 }
 
-/// Renders `CREATE DATABASE` and `CREATE EXTERNAL TABLE` (and, with a run id, adds that run's
-/// partition if it is missing): what `mhfz-reducer --print-hive-ddl` prints.
+/// Renders `CREATE DATABASE` and `CREATE EXTERNAL TABLE` of every output table (and, with a run
+/// id, adds that run's partitions if missing): what `mhfz-reducer --print-hive-ddl` prints.
 pub fn render_hive_ddl(table: &HiveTable<'_>, run_id: Option<&RunId>) -> Result<String, HiveError> {
-    let mut hql = render("weapon_statistics.hql", table, run_id, None)?;
-    if run_id.is_some() {
-        hql.push('\n');
-        hql.push_str(&render("add_partition.hql", table, run_id, None)?);
+    let mut hql = String::new();
+    for kind in RowKind::ALL {
+        let kind_table = table.for_kind(kind);
+        let kind_table = kind_table.as_hive_table(table.database);
+        if !hql.is_empty() {
+            hql.push('\n');
+        }
+        hql.push_str(&render("table.hql", kind, &kind_table, run_id, None)?);
+        if run_id.is_some() {
+            hql.push('\n');
+            hql.push_str(&render(
+                "add_partition.hql",
+                kind,
+                &kind_table,
+                run_id,
+                None,
+            )?);
+        }
     }
     Ok(hql)
 }
 
-/// Renders the script `mhfz-loader` runs for one run: the table (if missing), the run's partition
-/// dropped and added again, and finally `SELECT '<done_marker>';`. beeline can exit with status 0
-/// without having connected or run every statement; the marker in its output is the proof.
+/// Renders the script `mhfz-loader` runs for one run: per output table, the table (if missing)
+/// and the run's partition dropped and added again; finally `SELECT '<done_marker>';`. beeline
+/// can exit with status 0 without having connected or run every statement; the marker in its
+/// output is the proof.
 pub fn render_load_run(
     table: &HiveTable<'_>,
     run_id: &RunId,
@@ -169,11 +231,27 @@ pub fn render_load_run(
     {
         return Err(HiveError::Marker(done_marker.into()));
     }
-    render("load_run.hql", table, Some(run_id), Some(done_marker))
+    let mut hql = String::new();
+    for kind in RowKind::ALL {
+        let kind_table = table.for_kind(kind);
+        let last = kind == RowKind::ALL[RowKind::ALL.len() - 1];
+        if !hql.is_empty() {
+            hql.push('\n');
+        }
+        hql.push_str(&render(
+            "load_run.hql",
+            kind,
+            &kind_table.as_hive_table(table.database),
+            Some(run_id),
+            last.then_some(done_marker),
+        )?);
+    }
+    Ok(hql)
 }
 
 fn render(
     name: &str,
+    kind: RowKind,
     table: &HiveTable<'_>,
     run_id: Option<&RunId>,
     done_marker: Option<&str>,
@@ -186,7 +264,9 @@ fn render(
         run_id: run_id.map(RunId::as_str),
         partition_location: run_id.map(|run_id| table.partition_location(run_id)),
         done_marker,
-        columns: COLUMNS
+        table_comment: kind.table_comment(),
+        columns: kind
+            .columns()
             .iter()
             .map(|column| TemplateColumn {
                 name: column.name,
@@ -206,7 +286,7 @@ fn render(
 fn templates() -> Result<tera::Tera, HiveError> {
     let mut tera = tera::Tera::default();
     tera.add_raw_templates([
-        ("weapon_statistics.hql", TABLE_TEMPLATE),
+        ("table.hql", TABLE_TEMPLATE),
         ("add_partition.hql", ADD_PARTITION_TEMPLATE),
         ("load_run.hql", LOAD_RUN_TEMPLATE),
     ])
@@ -249,7 +329,7 @@ pub enum HiveError {
 mod tests {
     use super::*;
     use crate::key::ParsedKey;
-    use crate::row::StatsRow;
+    use crate::row::{StatsRow, COLUMN_COUNT};
     use crate::stats::PartialStats;
 
     fn table() -> HiveTable<'static> {
@@ -276,13 +356,33 @@ mod tests {
         ));
         assert!(!ddl.contains("PARTITION ("));
 
-        let column_lines: Vec<&str> = ddl.lines().filter(|l| l.starts_with("  `")).collect();
-        assert_eq!(column_lines.len(), COLUMNS.len());
-        for (index, (line, column)) in column_lines.iter().zip(COLUMNS).enumerate() {
-            let expected = format!("  `{}` {} COMMENT '", column.name, column.hive_type);
-            assert!(line.starts_with(&expected), "{line:?} is not {expected:?}");
-            assert_eq!(line.ends_with(','), index + 1 < COLUMNS.len(), "{line}");
+        // The other tables beside the statistics table, each with its columns in order.
+        for kind in [RowKind::Histogram, RowKind::Top] {
+            assert!(ddl.contains(&format!(
+                "CREATE EXTERNAL TABLE IF NOT EXISTS `mhfz`.`{}` (",
+                kind.table_name()
+            )));
+            assert!(ddl.contains(&format!(
+                "LOCATION 'hdfs://127.0.0.1:8020/mhfz/{}';",
+                kind.table_name()
+            )));
         }
+        let mut column_lines = ddl.lines().filter(|l| l.starts_with("  `"));
+        for kind in RowKind::ALL {
+            let columns = kind.columns();
+            for (index, column) in columns.iter().enumerate() {
+                let line = column_lines.next().unwrap();
+                let expected = format!("  `{}` {} COMMENT '", column.name, column.hive_type);
+                assert!(line.starts_with(&expected), "{line:?} is not {expected:?}");
+                assert_eq!(line.ends_with(','), index + 1 < columns.len(), "{line}");
+            }
+        }
+        assert_eq!(column_lines.next(), None);
+        let column_lines: Vec<&str> = ddl
+            .lines()
+            .filter(|l| l.starts_with("  `"))
+            .take(COLUMN_COUNT)
+            .collect();
 
         // The row writer writes exactly as many fields as the DDL declares.
         let key = ParsedKey::parse("all").unwrap();

@@ -11,6 +11,15 @@
 //! | `class_element` | `class_element|<class>|<element>`  | `class_element|long_sword|fire`  |
 //! | `element`       | `element|<element>`                | `element|fire`                   |
 //!
+//! Histogram and top-N partials have keys of their own, in namespaces no dimension is named
+//! after ([`PartialKey`]):
+//!
+//! | partial                    | key                                                 | example                                   |
+//! |----------------------------|-----------------------------------------------------|-------------------------------------------|
+//! | histogram per class        | `histogram|class|<class>|<metric>`                  | `histogram|class|bow|attack`              |
+//! | histogram per class×rarity | `histogram|class_rarity|<class>|<rarity:02>|<metric>` | `histogram|class_rarity|bow|07|affinity` |
+//! | top-N per class            | `top|<class>|<metric>`                              | `top|bow|element`                         |
+//!
 //! Classes, variants and elements are the record's snake-case ids; rarity is zero-padded to two
 //! digits so that byte-wise order is numeric order. An attribute the record crate does not know
 //! keeps the site's label as its id; in a key its bytes `%`, `|`, `\` and ASCII control
@@ -22,6 +31,9 @@ use std::fmt;
 use std::io::{self, Write};
 
 use mhfz_record::{AttributeKind, PageVariant, WeaponClass};
+
+use crate::metric::Metric;
+use crate::text;
 
 /// A coordinate of a dimension.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,7 +167,7 @@ impl GroupKey {
                     out.write_all(self.variant.map_or("", PageVariant::id).as_bytes())?
                 }
                 Coordinate::Element => {
-                    write_escaped(self.element.as_ref().map_or("", AttributeKind::id), out)?
+                    text::write_escaped(self.element.as_ref().map_or("", AttributeKind::id), out)?
                 }
             }
         }
@@ -173,21 +185,6 @@ impl fmt::Display for GroupKey {
         self.write_to(&mut text).map_err(|_| fmt::Error)?;
         f.write_str(&String::from_utf8_lossy(&text))
     }
-}
-
-fn needs_escape(byte: u8) -> bool {
-    matches!(byte, b'%' | b'|' | b'\\') || byte.is_ascii_control()
-}
-
-/// Writes an element id with the key's `%XX` escapes.
-fn write_escaped(id: &str, out: &mut impl Write) -> io::Result<()> {
-    let mut rest = id.as_bytes();
-    while let Some(at) = rest.iter().position(|&b| needs_escape(b)) {
-        out.write_all(&rest[..at])?;
-        write!(out, "%{:02X}", rest[at])?;
-        rest = &rest[at + 1..];
-    }
-    out.write_all(rest)
 }
 
 /// A text key read back by the reducer, borrowing from its input line. The element stays in its
@@ -223,14 +220,7 @@ impl<'a> ParsedKey<'a> {
                 text: truncated(part),
             };
             match coordinate {
-                Coordinate::Class => {
-                    key.class = Some(
-                        WeaponClass::ALL
-                            .into_iter()
-                            .find(|c| c.id() == part)
-                            .ok_or_else(invalid)?,
-                    )
-                }
+                Coordinate::Class => key.class = Some(parse_class(part)?),
                 Coordinate::Variant => {
                     key.variant = Some(
                         PageVariant::ALL
@@ -239,10 +229,7 @@ impl<'a> ParsedKey<'a> {
                             .ok_or_else(invalid)?,
                     )
                 }
-                Coordinate::Rarity => {
-                    let digits = part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
-                    key.rarity = Some(part.parse().ok().filter(|_| digits).ok_or_else(invalid)?)
-                }
+                Coordinate::Rarity => key.rarity = Some(parse_rarity(part)?),
                 Coordinate::Element => {
                     if !is_escaped_element(part) {
                         return Err(invalid());
@@ -258,24 +245,160 @@ impl<'a> ParsedKey<'a> {
     }
 }
 
-/// Non-empty, no byte that must be escaped, and every `%` starts an uppercase `%XX`.
+/// Non-empty and exactly what the `%XX` escape produces.
 fn is_escaped_element(text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = |b: u8| b.is_ascii_digit() || (b'A'..=b'F').contains(&b);
-                if !(i + 2 < bytes.len() && hex(bytes[i + 1]) && hex(bytes[i + 2])) {
-                    return false;
-                }
-                i += 3;
-            }
-            byte if needs_escape(byte) => return false,
-            _ => i += 1,
+    !text.is_empty() && text::is_escaped(text)
+}
+
+/// The namespace of histogram keys (no [`Dimension`] has this name).
+pub const HISTOGRAM_NAMESPACE: &str = "histogram";
+/// The namespace of top-N keys (no [`Dimension`] has this name).
+pub const TOP_NAMESPACE: &str = "top";
+
+/// The groupings histograms are kept for: per class, and per class and rarity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HistogramDimension {
+    Class,
+    ClassRarity,
+}
+
+impl HistogramDimension {
+    pub const ALL: [HistogramDimension; 2] =
+        [HistogramDimension::Class, HistogramDimension::ClassRarity];
+
+    /// The same names as the statistics dimensions of the same grouping.
+    pub const fn name(self) -> &'static str {
+        match self {
+            HistogramDimension::Class => Dimension::Class.name(),
+            HistogramDimension::ClassRarity => Dimension::ClassRarity.name(),
         }
     }
-    !bytes.is_empty()
+}
+
+/// The key of a histogram partial: one metric of one class or class and rarity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HistogramKey {
+    pub class: WeaponClass,
+    /// `Some` exactly for [`HistogramDimension::ClassRarity`].
+    pub rarity: Option<u8>,
+    pub metric: Metric,
+}
+
+impl HistogramKey {
+    pub fn dimension(&self) -> HistogramDimension {
+        match self.rarity {
+            None => HistogramDimension::Class,
+            Some(_) => HistogramDimension::ClassRarity,
+        }
+    }
+
+    pub fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+        write!(
+            out,
+            "{HISTOGRAM_NAMESPACE}|{}|{}|",
+            self.dimension().name(),
+            self.class.id()
+        )?;
+        if let Some(rarity) = self.rarity {
+            write!(out, "{rarity:02}|")?;
+        }
+        out.write_all(self.metric.name().as_bytes())
+    }
+
+    /// Parses the part after `histogram|`.
+    fn parse(rest: &str) -> Result<HistogramKey, KeyError> {
+        let parts: Vec<&str> = rest.split('|').collect();
+        let (class, rarity, metric) = match parts[..] {
+            [dimension, class, metric] if dimension == HistogramDimension::Class.name() => {
+                (class, None, metric)
+            }
+            [dimension, class, rarity, metric]
+                if dimension == HistogramDimension::ClassRarity.name() =>
+            {
+                (class, Some(rarity), metric)
+            }
+            _ => return Err(KeyError::Arity(HISTOGRAM_NAMESPACE)),
+        };
+        Ok(HistogramKey {
+            class: parse_class(class)?,
+            rarity: rarity.map(parse_rarity).transpose()?,
+            metric: parse_metric(metric)?,
+        })
+    }
+}
+
+/// The key of a top-N partial: one metric of one class.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TopKey {
+    pub class: WeaponClass,
+    pub metric: Metric,
+}
+
+impl TopKey {
+    pub fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
+        write!(
+            out,
+            "{TOP_NAMESPACE}|{}|{}",
+            self.class.id(),
+            self.metric.name()
+        )
+    }
+
+    /// Parses the part after `top|`.
+    fn parse(rest: &str) -> Result<TopKey, KeyError> {
+        match rest.split('|').collect::<Vec<_>>()[..] {
+            [class, metric] => Ok(TopKey {
+                class: parse_class(class)?,
+                metric: parse_metric(metric)?,
+            }),
+            _ => Err(KeyError::Arity(TOP_NAMESPACE)),
+        }
+    }
+}
+
+/// Any key the mapper writes: which kind of partial follows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PartialKey<'a> {
+    Stats(ParsedKey<'a>),
+    Histogram(HistogramKey),
+    Top(TopKey),
+}
+
+impl<'a> PartialKey<'a> {
+    /// Parses and validates a key (only the exact text the mapper writes is accepted).
+    pub fn parse(text: &'a str) -> Result<PartialKey<'a>, KeyError> {
+        let (namespace, rest) = text.split_once('|').unwrap_or((text, ""));
+        match namespace {
+            HISTOGRAM_NAMESPACE => HistogramKey::parse(rest).map(PartialKey::Histogram),
+            TOP_NAMESPACE => TopKey::parse(rest).map(PartialKey::Top),
+            _ => ParsedKey::parse(text).map(PartialKey::Stats),
+        }
+    }
+}
+
+fn parse_class(part: &str) -> Result<WeaponClass, KeyError> {
+    WeaponClass::ALL
+        .into_iter()
+        .find(|c| c.id() == part)
+        .ok_or_else(|| KeyError::InvalidCoordinate {
+            coordinate: Coordinate::Class,
+            text: truncated(part),
+        })
+}
+
+fn parse_rarity(part: &str) -> Result<u8, KeyError> {
+    let digits = part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
+    part.parse()
+        .ok()
+        .filter(|_| digits)
+        .ok_or_else(|| KeyError::InvalidCoordinate {
+            coordinate: Coordinate::Rarity,
+            text: truncated(part),
+        })
+}
+
+fn parse_metric(part: &str) -> Result<Metric, KeyError> {
+    Metric::from_name(part).ok_or_else(|| KeyError::UnknownMetric(truncated(part)))
 }
 
 fn truncated(text: &str) -> String {
@@ -289,6 +412,8 @@ pub enum KeyError {
     UnknownDimension(String),
     #[error("wrong number of `|`-separated coordinates for dimension {0}")]
     Arity(&'static str),
+    #[error("unknown metric {0:?}")]
+    UnknownMetric(String),
     #[error("invalid {coordinate:?} coordinate {text:?}")]
     InvalidCoordinate {
         coordinate: Coordinate,
@@ -361,6 +486,62 @@ mod tests {
                 "class_rarity|lance|12"
             ]
         );
+    }
+
+    #[test]
+    fn histogram_and_top_keys_render_and_parse_back() {
+        let cases = [
+            (
+                PartialKey::Histogram(HistogramKey {
+                    class: WeaponClass::Bow,
+                    rarity: None,
+                    metric: Metric::Attack,
+                }),
+                "histogram|class|bow|attack",
+            ),
+            (
+                PartialKey::Histogram(HistogramKey {
+                    class: WeaponClass::Bow,
+                    rarity: Some(7),
+                    metric: Metric::Affinity,
+                }),
+                "histogram|class_rarity|bow|07|affinity",
+            ),
+            (
+                PartialKey::Top(TopKey {
+                    class: WeaponClass::LongSword,
+                    metric: Metric::Element,
+                }),
+                "top|long_sword|element",
+            ),
+        ];
+        for (key, text) in cases {
+            let mut written = Vec::new();
+            match &key {
+                PartialKey::Histogram(k) => k.write_to(&mut written).unwrap(),
+                PartialKey::Top(k) => k.write_to(&mut written).unwrap(),
+                PartialKey::Stats(_) => unreachable!(),
+            }
+            assert_eq!(String::from_utf8(written).unwrap(), text);
+            assert_eq!(PartialKey::parse(text).unwrap(), key);
+        }
+        assert!(matches!(
+            PartialKey::parse("class|bow").unwrap(),
+            PartialKey::Stats(_)
+        ));
+        for bad in [
+            "histogram",
+            "histogram|class|bow",
+            "histogram|class|bow|07|attack",
+            "histogram|class_rarity|bow|attack",
+            "histogram|class_rarity|bow|7|attack",
+            "histogram|class|bow|slots",
+            "top|bow",
+            "top|bow|attack|x",
+            "top|tachi|attack",
+        ] {
+            assert!(PartialKey::parse(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

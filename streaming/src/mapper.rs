@@ -6,22 +6,32 @@
 //! that attribute's value as the element observation. Elsewhere the element observation is the
 //! record's first elemental attribute, if any.
 //!
+//! Beside the statistics groups, each record is counted in the histograms of its class and
+//! rarity ([`crate::histogram`]; the per-class histograms are their sums, made when written) and
+//! offered to the top-N lists of its class ([`crate::top`]), for attack, element value and
+//! affinity ([`crate::metric`]). A list's cheap admission test comes before any string is
+//! copied, so the top-N lists cost little per record.
+//!
 //! Groups are combined in memory (in-mapper combining) in a map bounded to a configurable number
-//! of keys; when it grows past the bound every entry is written out and the map starts empty, so
+//! of keys (histograms and top-N lists count as keys too); when it grows past the bound every entry is written out and the map starts empty, so
 //! memory stays bounded whatever the input. Written partials use the combiner's encoding, so the
 //! same key may appear several times in the output; the reducer merges them exactly.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufReader, BufWriter, Read, Write};
 
 use mhfz_record::{StatsView, WeaponClass};
 
-use crate::key::GroupKey;
+use crate::histogram::Histogram;
+use crate::key::{GroupKey, HistogramKey, TopKey};
+use crate::metric::{Metric, MetricValues};
 use crate::protocol::{
     utf8_line, BadInputPolicy, BadLines, Line, LineReader, Reporter, TaskError,
     VOLUME_COUNTER_BATCH,
 };
 use crate::stats::{Observation, PartialStats};
+use crate::text;
+use crate::top::{TopEntry, TopList};
 
 /// Counter names the mapper reports (group [`crate::protocol::COUNTER_GROUP`]).
 pub mod counters {
@@ -144,14 +154,35 @@ pub fn run_mapper<R: Read, W: Write, E: Write>(
 }
 
 /// Parses one NDJSON line; the error says what is wrong with it.
-pub fn parse_record(bytes: &[u8]) -> Result<StatsView, String> {
-    let text = utf8_line(bytes)?;
-    serde_json::from_str(text).map_err(|e| format!("not a weapon record: {e}"))
+pub fn parse_record(bytes: &[u8]) -> Result<StatsView<'_>, String> {
+    let line = utf8_line(bytes)?;
+    let view: StatsView =
+        serde_json::from_str(line).map_err(|e| format!("not a weapon record: {e}"))?;
+    // Top-N rows write the id verbatim; the record crate never builds another kind.
+    if !text::is_plain_token(&view.weapon_id) {
+        return Err(format!(
+            "weapon_id {:?} contains whitespace, a control character or a backslash",
+            view.weapon_id.chars().take(60).collect::<String>()
+        ));
+    }
+    Ok(view)
+}
+
+/// One histogram per metric, in [`Metric::ALL`] order.
+type Histograms = [Histogram; Metric::ALL.len()];
+/// One top-N list per metric, in [`Metric::ALL`] order.
+type TopLists = [TopList; Metric::ALL.len()];
+
+fn new_histograms() -> Histograms {
+    Metric::ALL.map(Histogram::new)
 }
 
 /// In-mapper combiner: partial aggregates by key, bounded in size.
 pub struct GroupCache {
     groups: HashMap<GroupKey, PartialStats>,
+    /// Per class and rarity; per-class histograms are summed from these when written.
+    histograms: HashMap<(WeaponClass, u8), Histograms>,
+    tops: HashMap<WeaponClass, TopLists>,
     max_keys: usize,
 }
 
@@ -159,6 +190,8 @@ impl GroupCache {
     pub fn new(max_keys: usize) -> GroupCache {
         GroupCache {
             groups: HashMap::new(),
+            histograms: HashMap::new(),
+            tops: HashMap::new(),
             max_keys: max_keys.max(1),
         }
     }
@@ -173,6 +206,14 @@ impl GroupCache {
             element: elemental.peek().map(|a| a.value.into()),
             slots: view.slots,
         };
+        self.add_to_histograms_and_tops(
+            view,
+            &MetricValues {
+                attack: observation.attack,
+                element: observation.element,
+                affinity: observation.affinity,
+            },
+        );
         for key in [
             GroupKey::all(),
             GroupKey::class(class),
@@ -198,27 +239,97 @@ impl GroupCache {
         self.groups.entry(key).or_default().observe(observation);
     }
 
-    pub fn is_full(&self) -> bool {
-        self.groups.len() > self.max_keys
+    fn add_to_histograms_and_tops(&mut self, view: &StatsView, values: &MetricValues) {
+        let histograms = self
+            .histograms
+            .entry((view.class, view.rarity))
+            .or_insert_with(new_histograms);
+        let tops = self.tops.entry(view.class).or_default();
+        for metric in Metric::ALL {
+            let Some(value) = values.get(metric) else {
+                continue;
+            };
+            histograms[metric.index()].observe(value);
+            let top = &mut tops[metric.index()];
+            if top.admits(value, &view.weapon_id) {
+                top.insert(TopEntry {
+                    value,
+                    weapon_id: view.weapon_id.to_string(),
+                    name: view.name.to_string(),
+                    rarity: view.rarity,
+                });
+            }
+        }
     }
 
-    /// Writes every group as a `key\tpartial` line, sorted by key so that a task's output is
-    /// reproducible, and empties the cache. Returns the number of lines written.
+    /// Keys held: statistics groups, and per metric the class-rarity histograms, their class
+    /// sums and the top-N lists.
+    fn held_keys(&self) -> usize {
+        let classes = self.tops.len();
+        self.groups.len() + Metric::ALL.len() * (self.histograms.len() + 2 * classes)
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.held_keys() > self.max_keys
+    }
+
+    /// Writes every group, histogram and top-N list as a `key\tpartial` line, sorted by key so
+    /// that a task's output is reproducible, and empties the cache. Returns the number of lines
+    /// written.
     pub fn flush(&mut self, out: &mut impl Write) -> std::io::Result<u64> {
-        let mut lines: Vec<(Vec<u8>, PartialStats)> = self
-            .groups
-            .drain()
-            .map(|(key, partial)| {
-                let mut text = Vec::with_capacity(32);
-                key.write_to(&mut text)
-                    .expect("writing to a Vec cannot fail");
-                (text, partial)
-            })
-            .collect();
+        let mut lines: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(self.held_keys());
+        let mut line =
+            |write_key: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>,
+             write_value: &dyn Fn(&mut Vec<u8>) -> std::io::Result<()>| {
+                let (mut key, mut value) = (Vec::with_capacity(32), Vec::with_capacity(128));
+                write_key(&mut key).expect("writing to a Vec cannot fail");
+                write_value(&mut value).expect("writing to a Vec cannot fail");
+                lines.push((key, value));
+            };
+        for (key, partial) in self.groups.drain() {
+            line(&|out| key.write_to(out), &|out| partial.write_fields(out));
+        }
+        let mut per_class: BTreeMap<WeaponClass, Histograms> = BTreeMap::new();
+        for ((class, rarity), histograms) in self.histograms.drain() {
+            let sums = per_class.entry(class).or_insert_with(new_histograms);
+            for (metric, histogram) in Metric::ALL.into_iter().zip(&histograms) {
+                sums[metric.index()]
+                    .merge(histogram)
+                    .expect("counts of records held in memory cannot overflow");
+                let key = HistogramKey {
+                    class,
+                    rarity: Some(rarity),
+                    metric,
+                };
+                if !histogram.is_empty() {
+                    line(&|out| key.write_to(out), &|out| histogram.write_fields(out));
+                }
+            }
+        }
+        for (class, histograms) in &per_class {
+            for (metric, histogram) in Metric::ALL.into_iter().zip(histograms) {
+                let key = HistogramKey {
+                    class: *class,
+                    rarity: None,
+                    metric,
+                };
+                if !histogram.is_empty() {
+                    line(&|out| key.write_to(out), &|out| histogram.write_fields(out));
+                }
+            }
+        }
+        for (class, tops) in self.tops.drain() {
+            for (metric, top) in Metric::ALL.into_iter().zip(&tops) {
+                let key = TopKey { class, metric };
+                if !top.is_empty() {
+                    line(&|out| key.write_to(out), &|out| top.write_fields(out));
+                }
+            }
+        }
         lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        for (key, partial) in &lines {
+        for (key, value) in &lines {
             out.write_all(key)?;
-            partial.write_fields(out)?;
+            out.write_all(value)?;
             out.write_all(b"\n")?;
         }
         Ok(lines.len() as u64)
@@ -230,8 +341,8 @@ mod tests {
     use super::*;
     use crate::protocol::ReportSettings;
 
-    const LONG_SWORD_FIRE: &str = r#"{"class":"long_sword","variant":"g","rarity":11,"attack":1200,"affinity":-10,"slots":3,"attributes":[{"kind":"defense","value":20},{"kind":"fire","value":300},{"kind":"sleep","value":150}]}"#;
-    const BOW_RAW: &str = r#"{"class":"bow","variant":"base","rarity":2,"attack":120,"affinity":5,"slots":0,"attributes":[]}"#;
+    const LONG_SWORD_FIRE: &str = r#"{"class":"long_sword","variant":"g","rarity":11,"attack":1200,"affinity":-10,"slots":3,"attributes":[{"kind":"defense","value":20},{"kind":"fire","value":300},{"kind":"sleep","value":150}],"weapon_id":"long_sword:g:l1","name":"Blade\tX"}"#;
+    const BOW_RAW: &str = r#"{"class":"bow","variant":"base","rarity":2,"attack":120,"affinity":5,"slots":0,"attributes":[],"weapon_id":"bow:base:l2","name":"Bow"}"#;
 
     fn map(input: &str, config: &MapperConfig) -> (Result<MapSummary, TaskError>, String, String) {
         let mut out = Vec::new();
@@ -269,6 +380,21 @@ mod tests {
                 "class|long_sword",
                 "element|fire",
                 "element|sleep",
+                "histogram|class_rarity|bow|02|affinity",
+                "histogram|class_rarity|bow|02|attack",
+                "histogram|class_rarity|long_sword|11|affinity",
+                "histogram|class_rarity|long_sword|11|attack",
+                "histogram|class_rarity|long_sword|11|element",
+                "histogram|class|bow|affinity",
+                "histogram|class|bow|attack",
+                "histogram|class|long_sword|affinity",
+                "histogram|class|long_sword|attack",
+                "histogram|class|long_sword|element",
+                "top|bow|affinity",
+                "top|bow|attack",
+                "top|long_sword|affinity",
+                "top|long_sword|attack",
+                "top|long_sword|element",
             ]
         );
         let line = |key: &str| {
@@ -280,7 +406,22 @@ mod tests {
         assert_eq!(line("element|sleep"), "element|sleep\t2\t0\t0\t0\t2\t0\t2\t2400\t2880000\t1200\t1200\t2\t-20\t200\t-10\t-10\t2\t300\t45000\t150\t150");
         assert!(line("class|long_sword").ends_with("\t2\t600\t180000\t300\t300"));
         assert!(line("all").starts_with("all\t3\t1\t0\t0\t2\t0\t"));
-        assert_eq!(summary.partials, 11);
+        // The bow has no element: no element histogram or list. The long sword's first
+        // elemental attribute (fire 300) is its element value; the record read twice is listed
+        // once, its name escaped.
+        assert_eq!(
+            line("histogram|class|long_sword|element"),
+            "histogram|class|long_sword|element\t300\t2"
+        );
+        assert_eq!(
+            line("histogram|class|long_sword|affinity"),
+            "histogram|class|long_sword|affinity\t-10\t2"
+        );
+        assert_eq!(
+            line("top|long_sword|element"),
+            "top|long_sword|element\t300\tlong_sword:g:l1\t11\tBlade%09X"
+        );
+        assert_eq!(summary.partials, 26);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! The reducer (and combiner): key-sorted `key\tpartial` lines in; per key one statistics row,
+//! The reducer (and combiner): key-sorted `key\tpartial` lines in; per key its output rows (a
+//! statistics row, a histogram's bucket rows or a top-N list's rank rows, see [`crate::row`]),
 //! or in combiner mode one merged partial in the mapper's encoding.
 //!
 //! Grouping is a streaming pass over consecutive equal keys: the current key's values are merged
@@ -9,13 +10,13 @@
 
 use std::io::{BufReader, BufWriter, Read, Write};
 
-use crate::key::ParsedKey;
+use crate::key::PartialKey;
+use crate::partial::Partial;
 use crate::protocol::{
     split_key_value, utf8_line, BadInputPolicy, BadLines, Line, LineReader, Reporter, TaskError,
     VOLUME_COUNTER_BATCH,
 };
-use crate::row::StatsRow;
-use crate::stats::PartialStats;
+use crate::row::{write_histogram_rows, write_top_rows, StatsRow};
 
 /// Counter names the reducer reports (group [`crate::protocol::COUNTER_GROUP`]).
 pub mod counters {
@@ -61,13 +62,14 @@ impl Default for ReducerConfig {
 pub struct ReduceSummary {
     pub partials: u64,
     pub malformed: u64,
-    pub keys: u64,
+    /// Lines written: rows, or in combiner mode merged partials (one per key).
+    pub lines: u64,
 }
 
 /// The key being reduced and its running partial.
 struct CurrentGroup {
     key: String,
-    partial: PartialStats,
+    partial: Partial,
 }
 
 /// Runs one reduce or combine task.
@@ -151,8 +153,11 @@ pub fn run_reducer<R: Read, W: Write, E: Write>(
                 });
             }
             Some(group) => {
-                write_group(group, config.mode, &mut output).map_err(TaskError::Write)?;
-                reporter.add(output_lines, 1).map_err(TaskError::Report)?;
+                let written =
+                    write_group(group, config.mode, &mut output).map_err(TaskError::Write)?;
+                reporter
+                    .add(output_lines, written)
+                    .map_err(TaskError::Report)?;
                 group.key.clear();
                 group.key.push_str(key);
                 group.partial = partial;
@@ -169,54 +174,60 @@ pub fn run_reducer<R: Read, W: Write, E: Write>(
             .map_err(TaskError::Report)?;
     }
     if let Some(group) = &current {
-        write_group(group, config.mode, &mut output).map_err(TaskError::Write)?;
-        reporter.add(output_lines, 1).map_err(TaskError::Report)?;
+        let written = write_group(group, config.mode, &mut output).map_err(TaskError::Write)?;
+        reporter
+            .add(output_lines, written)
+            .map_err(TaskError::Report)?;
     }
     output.flush().map_err(TaskError::Write)?;
 
     let summary = ReduceSummary {
         partials: reporter.total(input_partials),
         malformed: bad_lines.count(reporter),
-        keys: reporter.total(output_lines),
+        lines: reporter.total(output_lines),
     };
     reporter
         .finish(&format!(
-            "done: {} partials, {} malformed lines, {} keys",
-            summary.partials, summary.malformed, summary.keys
+            "done: {} partials, {} malformed lines, {} lines written",
+            summary.partials, summary.malformed, summary.lines
         ))
         .map_err(TaskError::Report)?;
     Ok(summary)
 }
 
 /// Splits and validates one `key\tpartial` line; the error says what is wrong with it.
-fn parse_line(bytes: &[u8]) -> Result<(&str, PartialStats), String> {
+fn parse_line(bytes: &[u8]) -> Result<(&str, Partial), String> {
     let text = utf8_line(bytes)?;
     let (key, value) = split_key_value(text).ok_or("no tab between key and value")?;
-    ParsedKey::parse(key).map_err(|e| format!("bad key: {e}"))?;
+    let parsed = PartialKey::parse(key).map_err(|e| format!("bad key: {e}"))?;
     let partial =
-        PartialStats::parse(value).map_err(|e| format!("bad partial for key {key:?}: {e}"))?;
+        Partial::parse(&parsed, value).map_err(|e| format!("bad partial for key {key:?}: {e}"))?;
     Ok((key, partial))
 }
 
+/// Writes a finished group; returns the number of lines written.
 fn write_group(
     group: &CurrentGroup,
     mode: ReduceMode,
     out: &mut impl Write,
-) -> std::io::Result<()> {
-    match mode {
-        ReduceMode::Combine => {
-            out.write_all(group.key.as_bytes())?;
-            group.partial.write_fields(out)?;
-            out.write_all(b"\n")
+) -> std::io::Result<u64> {
+    if mode == ReduceMode::Combine {
+        out.write_all(group.key.as_bytes())?;
+        group.partial.write_fields(out)?;
+        out.write_all(b"\n")?;
+        return Ok(1);
+    }
+    let key = PartialKey::parse(&group.key).expect("keys are validated when read");
+    match (&key, &group.partial) {
+        (PartialKey::Stats(key), Partial::Stats(stats)) => {
+            StatsRow { key, stats }.write_tsv(out)?;
+            Ok(1)
         }
-        ReduceMode::Final => {
-            let key = ParsedKey::parse(&group.key).expect("keys are validated when read");
-            StatsRow {
-                key: &key,
-                stats: &group.partial,
-            }
-            .write_tsv(out)
+        (PartialKey::Histogram(key), Partial::Histogram(histogram)) => {
+            write_histogram_rows(key, histogram, out)
         }
+        (PartialKey::Top(key), Partial::Top(top)) => write_top_rows(key, top, out),
+        _ => unreachable!("a partial is parsed as the kind its key names"),
     }
 }
 
@@ -256,7 +267,7 @@ mod tests {
             ReduceSummary {
                 partials: 3,
                 malformed: 0,
-                keys: 2
+                lines: 2
             }
         );
         assert_eq!(
@@ -283,6 +294,40 @@ mod tests {
         let (_, direct, _) = reduce(&input, &ReducerConfig::default());
         let (_, via_combiner, _) = reduce(&combined, &ReducerConfig::default());
         assert_eq!(direct, via_combiner);
+    }
+
+    #[test]
+    fn histograms_and_top_lists_become_rows_and_combine_exactly() {
+        let input = "histogram|class_rarity|bow|02|affinity\t-5\t1\t5\t2\n\
+                     histogram|class_rarity|bow|02|affinity\t-5\t3\t10\t1\n\
+                     top|bow|attack\t900\tbow:g:b\t7\tB%09b\t500\tbow:g:c\t7\tC\n\
+                     top|bow|attack\t900\tbow:g:a\t6\tA\n";
+        let (result, out, _) = reduce(input, &ReducerConfig::default());
+        assert_eq!(result.unwrap().lines, 6);
+        assert_eq!(
+            out,
+            "histogram\tclass_rarity\tbow\t2\taffinity\t-5\t5\t4\n\
+             histogram\tclass_rarity\tbow\t2\taffinity\t5\t5\t2\n\
+             histogram\tclass_rarity\tbow\t2\taffinity\t10\t5\t1\n\
+             top\tbow\tattack\t1\tbow:g:a\tA\t6\t900\n\
+             top\tbow\tattack\t2\tbow:g:b\tB%09b\t7\t900\n\
+             top\tbow\tattack\t3\tbow:g:c\tC\t7\t500\n"
+        );
+        let combine = ReducerConfig {
+            mode: ReduceMode::Combine,
+            ..ReducerConfig::default()
+        };
+        let (_, combined, _) = reduce(input, &combine);
+        assert_eq!(combined.lines().count(), 2);
+        assert_eq!(reduce(&combined, &ReducerConfig::default()).1, out);
+
+        let bad = "top|bow|attack\t500\tbow:g:c\t7\tC\t900\tbow:g:a\t6\tA\n";
+        let (result, _, err) = reduce(bad, &ReducerConfig::default());
+        assert_eq!(result.unwrap().malformed, 1);
+        assert!(
+            err.contains("line 1 of standard input: bad partial for key \"top|bow|attack\": inconsistent top-N list"),
+            "{err}"
+        );
     }
 
     #[test]

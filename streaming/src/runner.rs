@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
 use crate::protocol::parse_counter_line;
+use crate::row::RowKind;
 
 /// One map task's input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,6 +144,33 @@ pub fn merge_parts(
             source,
         });
     pipeline.finish(copied)
+}
+
+/// Writes the merged output's rows into one file per table, `<dir>/<table>.tsv` (e.g.
+/// `weapon_top.tsv`), as the loader would load them: each kind's rows, tags dropped, in the
+/// merged order. Returns the rows per kind, in [`RowKind::ALL`] order.
+pub fn write_table_files(merged: &[u8], dir: &Path) -> Result<[u64; 3], RunnerError> {
+    fs::create_dir_all(dir).map_err(|source| RunnerError::io("creating", dir, source))?;
+    let paths = RowKind::ALL.map(|kind| dir.join(format!("{}.tsv", kind.table_name())));
+    let mut files = Vec::new();
+    for path in &paths {
+        let file =
+            File::create(path).map_err(|source| RunnerError::io("creating", path, source))?;
+        files.push(BufWriter::new(file));
+    }
+    let mut rows = [0; 3];
+    for line in merged.split_inclusive(|&b| b == b'\n') {
+        let (kind, row) = RowKind::split_line(line);
+        rows[kind as usize] += 1;
+        files[kind as usize]
+            .write_all(row)
+            .map_err(|source| RunnerError::io("writing", &paths[kind as usize], source))?;
+    }
+    for (path, mut file) in paths.iter().zip(files) {
+        file.flush()
+            .map_err(|source| RunnerError::io("writing", path, source))?;
+    }
+    Ok(rows)
 }
 
 fn part_path(config: &RunnerConfig, partition: usize) -> PathBuf {

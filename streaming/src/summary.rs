@@ -1,11 +1,12 @@
 //! A readable table of the per-class statistics, for people at a terminal.
 //!
 //! Reads the reducer's TSV rows (columns located by name in [`COLUMNS`], so the table follows the
-//! row definition) and prints one line per weapon class plus the `all` total.
+//! row definition) and prints one line per weapon class plus the `all` total. Histogram and
+//! top-N lines in the same output are passed over.
 
 use std::io::{self, Write};
 
-use crate::row::{COLUMNS, NULL};
+use crate::row::{RowKind, COLUMNS, NULL};
 
 /// The columns shown, with their headings.
 const SHOWN: [(&str, &str); 9] = [
@@ -46,6 +47,9 @@ pub fn write_class_table(tsv: &str, out: &mut impl Write) -> Result<(), SummaryE
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut total: Option<Vec<String>> = None;
     for (number, line) in tsv.lines().enumerate() {
+        if RowKind::of_line(line.as_bytes()) != RowKind::Statistics {
+            continue;
+        }
         let fields: Vec<&str> = line.split('\t').collect();
         if fields.len() != COLUMNS.len() {
             return Err(SummaryError::ColumnCount {
@@ -117,6 +121,8 @@ mod tests {
             row("class", "bow", 10),
             row("class", "long_sword", 20),
             row("class_rarity", "bow", 10),
+            "histogram\tclass\tbow\t\\N\tattack\t100\t100\t3".into(),
+            "top\tbow\tattack\t1\tbow:base:l1\tB\t1\t120".into(),
         ]
         .join("\n");
         let mut out = Vec::new();

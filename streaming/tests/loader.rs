@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::{fixture_ndjson, map_sort_reduce};
 use mhfz_streaming::loader::beeline::Beeline;
-use mhfz_streaming::row::COLUMNS;
+use mhfz_streaming::row::RowKind;
 use mhfz_streaming::webhdfs::WebHdfs;
 
 const LOADER: &str = env!("CARGO_BIN_EXE_mhfz-loader");
@@ -88,12 +88,11 @@ fn reducer_rows(copies: usize) -> String {
 
 /// A row as beeline prints it: `\N` is `NULL`, and DOUBLE columns compare as numbers (the
 /// reducer writes four decimals, Hive prints the shortest form).
-fn normalise(fields: &[&str]) -> Vec<String> {
-    fields
-        .iter()
-        .enumerate()
-        .map(|(index, field)| {
-            let double = COLUMNS.get(index).is_some_and(|c| c.hive_type == "DOUBLE");
+fn normalise(kind: RowKind, fields: &[&str]) -> Vec<String> {
+    let columns = kind.columns();
+    std::iter::once(kind.table_name().to_string())
+        .chain(fields.iter().enumerate().map(|(index, field)| {
+            let double = columns.get(index).is_some_and(|c| c.hive_type == "DOUBLE");
             match *field {
                 "\\N" | "NULL" => "NULL".to_string(),
                 number if double => number
@@ -102,34 +101,43 @@ fn normalise(fields: &[&str]) -> Vec<String> {
                     .to_string(),
                 text => text.to_string(),
             }
-        })
+        }))
         .collect()
 }
 
-/// The rows a run should have in Hive: the reducer's rows plus the partition column.
+/// The rows a run should have in Hive: the reducer's rows of every kind (tag dropped, table
+/// name first) plus the partition column.
 fn expected(rows: &str, run_id: &str) -> Vec<Vec<String>> {
     let mut rows: Vec<Vec<String>> = rows
         .lines()
         .map(|line| {
-            let mut fields: Vec<&str> = line.split('\t').collect();
+            let (kind, row) = RowKind::split_line(line.as_bytes());
+            let mut fields: Vec<&str> = std::str::from_utf8(row).unwrap().split('\t').collect();
             fields.push(run_id);
-            normalise(&fields)
+            normalise(kind, &fields)
         })
         .collect();
     rows.sort();
     rows
 }
 
-/// The rows of `run_id` in the table, read back through HiveServer2.
+/// The rows of `run_id` in the three tables (table name first), read back through
+/// HiveServer2.
 fn hive_rows(stack: &Stack, database: &str, run_id: &str) -> Vec<Vec<String>> {
-    let query = format!("SELECT * FROM `{database}`.`weapon_statistics` WHERE run_id = '{run_id}'");
-    let mut rows: Vec<Vec<String>> = stack
-        .beeline
-        .query(&query)
-        .unwrap()
-        .iter()
-        .map(|row| normalise(&row.iter().map(String::as_str).collect::<Vec<_>>()))
-        .collect();
+    let mut rows = Vec::new();
+    for kind in RowKind::ALL {
+        let query = format!(
+            "SELECT * FROM `{database}`.`{}` WHERE run_id = '{run_id}'",
+            kind.table_name()
+        );
+        let table_rows = stack.beeline.query(&query).unwrap();
+        assert!(!table_rows.is_empty(), "no {} rows", kind.table_name());
+        rows.extend(
+            table_rows
+                .iter()
+                .map(|row| normalise(kind, &row.iter().map(String::as_str).collect::<Vec<_>>())),
+        );
+    }
     rows.sort();
     rows
 }
@@ -234,7 +242,7 @@ fn bad_input_and_bad_run_ids_change_nothing() {
     let bad_line = rows.lines().count() + 1;
     assert!(
         err.contains(&format!(
-            "bad.tsv line {bad_line} has 2 tab-separated fields, a statistics row has 24"
+            "bad.tsv line {bad_line} has 2 tab-separated fields, a weapon_statistics row has 24"
         )),
         "{err}"
     );

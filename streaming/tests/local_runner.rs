@@ -7,6 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use common::*;
+use mhfz_streaming::row::{OutputRow, RowKind};
 
 fn write_inputs(dir: &Path, splits: usize, copies: usize) -> Vec<String> {
     (0..splits)
@@ -53,11 +54,20 @@ fn output_is_identical_for_any_reducer_count_and_with_or_without_combiner() {
           81\t150\t500\t303.3333\t114.4067\t18\t27\t27\t36\t0"
     ));
 
+    // Every kind of row is there (so the equalities above are not vacuous): 54 statistics
+    // rows, one histogram row per class (rarity), metric and non-empty bucket, and the top-N
+    // lists (the 9 copies of a record count once).
+    let kinds = rows_per_kind(&one);
+    assert_eq!(kinds[&RowKind::Statistics], 54);
+    assert_eq!(kinds.values().sum::<usize>(), 153);
+    assert!(lines(&one)
+        .contains(&"top\tlong_sword\tattack\t2\tlong_sword:g:l219C2\tFlame Katana\t11\t1200"));
+
     assert!(err.contains("mhfz-local-runner: counters:\n"), "{err}");
     assert!(err.contains("  mhfz.map_input_records=108\n"), "{err}");
-    assert!(err.contains("  mhfz.reduce_output_rows=54\n"), "{err}");
+    assert!(err.contains("  mhfz.reduce_output_rows=153\n"), "{err}");
     assert!(
-        combined_err.contains("  mhfz.combine_output_partials=162\n"),
+        combined_err.contains("  mhfz.combine_output_partials=411\n"),
         "{combined_err}"
     );
     assert!(
@@ -97,11 +107,11 @@ fn part_files_hold_each_key_once() {
         .collect();
     assert!(
         parts.iter().all(|p| !p.is_empty()),
-        "54 keys hash into every partition"
+        "the keys hash into every partition"
     );
     let concatenated = parts.concat();
     assert_eq!(sorted(&concatenated), fs::read(&merged).unwrap());
-    assert_eq!(lines(&concatenated).len(), 54);
+    assert_eq!(lines(&concatenated).len(), 153);
 
     // Hadoop refuses to overwrite an output directory; so does the runner.
     let (ok, _, err) = runner(&args, b"");
@@ -200,5 +210,41 @@ fn summary_prints_a_line_per_class_and_keeps_the_tsv() {
     );
 
     let (ok, _, err) = runner(&[&inputs[0], "--summary"], b"");
-    assert!(!ok && err.contains("--summary needs --output"), "{err}");
+    assert!(!ok && err.contains("need --output"), "{err}");
+}
+
+#[test]
+fn tables_dir_gets_one_file_per_table_of_the_merged_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = write_inputs(dir.path(), 1, 1);
+    let merged = dir.path().join("merged.tsv");
+    let tables = dir.path().join("tables");
+    let (ok, _, err) = runner(
+        &[
+            &inputs[0],
+            "-o",
+            merged.to_str().unwrap(),
+            "--tables-dir",
+            tables.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert!(ok, "{err}");
+    let merged = fs::read_to_string(&merged).unwrap();
+    let mut total = 0;
+    for kind in RowKind::ALL {
+        let rows = fs::read_to_string(tables.join(format!("{}.tsv", kind.table_name()))).unwrap();
+        assert!(!rows.is_empty(), "{kind:?}");
+        for row in rows.lines() {
+            // A table file's rows are untagged and parse as that table's rows.
+            OutputRow::parse_table_row(kind, row).unwrap();
+            let line = match kind.tag() {
+                Some(tag) => format!("{tag}\t{row}"),
+                None => row.to_string(),
+            };
+            assert!(merged.lines().any(|l| l == line), "{line}");
+            total += 1;
+        }
+    }
+    assert_eq!(total, merged.lines().count());
 }

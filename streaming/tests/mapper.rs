@@ -45,13 +45,20 @@ fn maps_records_to_exact_partials_per_key() {
             "element|water",
         ]
     );
+    let stats_lines = lines
+        .iter()
+        .filter(|l| !l.starts_with("histogram|") && !l.starts_with("top|"));
     assert!(
-        lines.iter().all(|l| l.split('\t').count() == 22),
+        stats_lines.clone().all(|l| l.split('\t').count() == 22),
         "key + 21 integers"
     );
+    assert_eq!(stats_lines.count(), 54);
+    // Histograms and top-N lists: one key per class (and rarity) and metric with a value.
+    assert!(lines.contains(&"histogram|class|long_sword|attack\t400\t1\t1200\t1\t1500\t1"));
+    assert!(lines.contains(&"top|long_sword|element\t450\tlong_sword:s:l3000\t12\tRavi Blade\t300\tlong_sword:g:l219C2\t11\tFlame Katana"));
     assert_eq!(counter_updates(&err, "map_input_records"), [12]);
-    assert!(err.ends_with("reporter:status:mhfz-mapper: done: 12 records, 0 malformed lines, 54 partials written\n"), "{err}");
-    assert_eq!(lines.len(), 54);
+    assert!(err.ends_with("reporter:status:mhfz-mapper: done: 12 records, 0 malformed lines, 137 partials written\n"), "{err}");
+    assert_eq!(lines.len(), 137);
 }
 
 #[test]

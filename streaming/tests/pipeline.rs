@@ -423,14 +423,16 @@ fn a_hadoop_run_reconciles_the_jobs_counters_and_loads_its_partition() {
             .unwrap(),
         None
     );
-    assert!(setup
-        .hdfs
-        .status(&format!(
-            "{}/weapon_statistics/run_id=yarn-1",
-            setup.hdfs_base
-        ))
-        .unwrap()
-        .is_some());
+    for table in ["weapon_statistics", "weapon_histograms", "weapon_top"] {
+        assert!(
+            setup
+                .hdfs
+                .status(&format!("{}/{table}/run_id=yarn-1", setup.hdfs_base))
+                .unwrap()
+                .is_some(),
+            "{table}"
+        );
+    }
     assert_eq!(
         setup.metric(names::RECORDS, "job"),
         Some(records.len() as f64)

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use mhfz_streaming::row::COLUMNS;
+use mhfz_streaming::row::{RowKind, COLUMNS};
 
 fn mapped(copies: usize, args: &[&str]) -> Vec<u8> {
     let (ok, out, err) = run(MAPPER, args, fixture_ndjson(copies).as_bytes());
@@ -16,8 +16,18 @@ fn mapped(copies: usize, args: &[&str]) -> Vec<u8> {
 fn reduces_sorted_partials_to_statistics_rows() {
     let (ok, out, err) = run(REDUCER, &[], &mapped(1, &[]));
     assert!(ok, "{err}");
-    let rows = lines(&out);
-    assert_eq!(rows.len(), 54);
+    let all_rows = lines(&out);
+    let kinds = rows_per_kind(&out);
+    assert_eq!(kinds[&RowKind::Statistics], 54);
+    assert!(all_rows.contains(&"histogram\tclass\tlong_sword\t\\N\tattack\t1200\t100\t1"));
+    assert!(
+        all_rows.contains(&"top\tlong_sword\taffinity\t1\tlong_sword:s:l3000\tRavi Blade\t12\t25")
+    );
+    let rows: Vec<&str> = all_rows
+        .iter()
+        .copied()
+        .filter(|r| RowKind::of_line(r.as_bytes()) == RowKind::Statistics)
+        .collect();
     assert!(rows.iter().all(|r| r.split('\t').count() == COLUMNS.len()));
     assert!(rows.contains(
         &"class\tlong_sword\t\\N\t\\N\t\\N\t3\t480\t1500\t1060.0000\t428.0187\t-10\t25\t5.0000\t14.7196\t\
@@ -36,7 +46,7 @@ fn reduces_sorted_partials_to_statistics_rows() {
     assert!(rows
         .iter()
         .any(|r| r.starts_with("all\t\\N\t\\N\t\\N\t\\N\t12\t156\t1500\t")));
-    assert_eq!(counter_updates(&err, "reduce_output_rows"), [54]);
+    assert_eq!(counter_updates(&err, "reduce_output_rows"), [153]);
 }
 
 #[test]
@@ -45,7 +55,7 @@ fn combiner_output_feeds_the_reducer_with_identical_results() {
     let input = mapped(5, &["--max-cached-keys", "1"]);
     let (ok, combined, err) = run(REDUCER, &["--combiner"], &input);
     assert!(ok, "{err}");
-    assert_eq!(lines(&combined).len(), 54, "one merged partial per key");
+    assert_eq!(lines(&combined).len(), 137, "one merged partial per key");
     assert_eq!(
         lines(&combined)
             .iter()
@@ -53,7 +63,7 @@ fn combiner_output_feeds_the_reducer_with_identical_results() {
             .count(),
         54
     );
-    assert_eq!(counter_updates(&err, "combine_output_partials"), [54]);
+    assert_eq!(counter_updates(&err, "combine_output_partials"), [137]);
 
     let (_, direct, _) = run(REDUCER, &[], &input);
     let (_, via_combiner, _) = run(REDUCER, &[], &combined);

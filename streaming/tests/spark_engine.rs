@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use common::mirror::{repo_root, write_mirror_inputs};
-use common::{lines, run, sorted, MAPPER, REDUCER, RUNNER};
+use common::{lines, rows_per_kind, run, sorted, MAPPER, REDUCER, RUNNER};
 use mhfz_record::WeaponClass;
 use mhfz_streaming::runner::partition;
 
@@ -240,6 +240,15 @@ fn spark_output_is_the_local_runners_byte_for_byte_with_and_without_combiner() {
         ["part-00000", "part-00001", "part-00002"]
     );
     assert_eq!(reference.counters["mhfz.malformed_records"], 3);
+    // Histogram and top-N rows are there too, so the equalities below are not vacuous.
+    rows_per_kind(
+        &reference
+            .parts
+            .values()
+            .flatten()
+            .copied()
+            .collect::<Vec<u8>>(),
+    );
     let reference_combined = local_runner(&inputs, &dir.path().join("local-c"), true);
     assert_eq!(reference_combined.parts, reference.parts);
 

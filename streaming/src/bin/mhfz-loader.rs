@@ -1,7 +1,9 @@
-//! Loads one run's statistics rows (reducer output files, or a Hadoop job's output directory)
-//! into the Hive statistics table: the files become the run's partition directory below the
-//! table location (HDFS through WebHDFS, or a local directory), and the partition is registered
-//! through HiveServer2 with beeline. Loading a run again replaces only that run's partition.
+//! Loads one run's output rows (reducer output files, or a Hadoop job's output directory) into
+//! the Hive tables: the rows of each kind (statistics, histograms, top-N) become the run's
+//! partition directory below their table's location (HDFS through WebHDFS, or a local
+//! directory; the histogram and top-N tables beside the statistics table's location), and the
+//! partitions are registered through HiveServer2 with beeline. Loading a run again replaces only
+//! that run's partitions.
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -62,8 +64,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     };
     let started = Instant::now();
     let summary = load_run(&table, &args.run_id, &args.inputs, fs, &beeline)?;
+    let [statistics, histograms, top] = summary.rows_per_kind;
     eprintln!(
-        "mhfz-loader: run {}: {} rows in {} files loaded into `{}`.`{}` at {} ({:.1} s)",
+        "mhfz-loader: run {}: {} rows in {} files loaded into `{}`.`{}` at {} and its sibling \
+         tables ({statistics} statistics, {histograms} histogram, {top} top-N rows; {:.1} s)",
         args.run_id,
         summary.rows,
         summary.files,

@@ -37,6 +37,10 @@ struct Args {
     /// File for the merged, sorted output (`-` for standard output).
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// Also write each table's rows to DIR/<table>.tsv (weapon_statistics.tsv,
+    /// weapon_histograms.tsv, weapon_top.tsv), tags dropped, as the loader loads them.
+    #[arg(long, value_name = "DIR")]
+    tables_dir: Option<PathBuf>,
     /// Keep intermediate files in this directory instead of a temporary one.
     #[arg(long)]
     work_dir: Option<PathBuf>,
@@ -116,19 +120,22 @@ fn run(args: Args) -> anyhow::Result<()> {
         Some(path) => path.as_os_str() == "-",
         None => args.output_dir.is_none(),
     };
-    if to_stdout && args.summary {
+    if to_stdout && (args.summary || args.tables_dir.is_some()) {
         bail!(
-            "--summary needs --output FILE or --output-dir: the rows already go to standard output"
+            "--summary and --tables-dir need --output FILE or --output-dir: the rows already go to standard output"
         );
     }
     if to_stdout {
         runner::merge_parts(&args.sort, &summary.parts, &mut io::stdout().lock())?;
-    } else if args.output.is_some() || args.summary {
+    } else if args.output.is_some() || args.summary || args.tables_dir.is_some() {
         let mut merged = Vec::new();
         runner::merge_parts(&args.sort, &summary.parts, &mut merged)?;
         if let Some(path) = &args.output {
             fs::write(path, &merged)
                 .with_context(|| format!("writing {} failed", path.display()))?;
+        }
+        if let Some(dir) = &args.tables_dir {
+            runner::write_table_files(&merged, dir)?;
         }
         if args.summary {
             let merged = String::from_utf8(merged).context("statistics rows are not UTF-8")?;

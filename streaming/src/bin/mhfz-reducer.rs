@@ -1,5 +1,6 @@
-//! Hadoop-streaming reducer and combiner: key-sorted `key\tpartial` lines on stdin; statistics
-//! rows (or, with `--combiner`, merged partials) on stdout. Also prints the Hive DDL.
+//! Hadoop-streaming reducer and combiner: key-sorted `key\tpartial` lines on stdin; output rows
+//! (statistics, histogram and top-N rows; or, with `--combiner`, merged partials) on stdout. Also
+//! prints the Hive DDL of the three tables.
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -10,8 +11,9 @@ use mhfz_streaming::hive::{render_hive_ddl, HiveTable, RunId};
 use mhfz_streaming::protocol::Reporter;
 use mhfz_streaming::reducer::{run_reducer, ReduceMode, ReducerConfig};
 
-/// Merges the partial statistics of each key (input sorted byte-wise by key, as Hadoop's shuffle
-/// or `LC_ALL=C sort` delivers it) into one tab-separated statistics row per key.
+/// Merges the partials of each key (input sorted byte-wise by key, as Hadoop's shuffle or
+/// `LC_ALL=C sort` delivers it) into tab-separated rows: one statistics row per statistics key,
+/// one row per non-empty bucket of a histogram key, one row per rank of a top-N key.
 #[derive(Parser, Debug)]
 #[command(name = "mhfz-reducer", version)]
 struct Args {
@@ -23,13 +25,14 @@ struct Args {
     /// Lines longer than this many bytes are malformed.
     #[arg(long, default_value_t = 64 << 10)]
     max_line_bytes: usize,
-    /// Print the Hive DDL of the statistics table and exit (reads no input).
+    /// Print the Hive DDL of the three tables and exit (reads no input): the statistics table,
+    /// and weapon_histograms and weapon_top beside its location.
     #[arg(long, requires = "hive_location", conflicts_with = "combiner")]
     print_hive_ddl: bool,
     /// Hive database of the statistics table.
     #[arg(long, default_value = "mhfz", requires = "print_hive_ddl")]
     hive_database: String,
-    /// Hive table name.
+    /// Hive table name of the statistics (the other tables have fixed names).
     #[arg(long, default_value = "weapon_statistics", requires = "print_hive_ddl")]
     hive_table: String,
     /// Table location (e.g. hdfs:///mhfz/weapon_statistics); partitions are run_id=<id> below it.

@@ -121,3 +121,53 @@ pub fn assert_statically_linked(path: &Path) {
         path.display()
     );
 }
+
+/// Lines of each row kind in reducer output; panics unless every kind is present, so an
+/// equality test over the output cannot pass without histogram and top-N rows.
+pub fn rows_per_kind(
+    output: &[u8],
+) -> std::collections::BTreeMap<mhfz_streaming::row::RowKind, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for line in lines(output) {
+        let row = mhfz_streaming::row::OutputRow::parse(line)
+            .unwrap_or_else(|e| panic!("{line:?} is not an output row: {e}"));
+        *counts.entry(row.kind()).or_default() += 1;
+    }
+    for kind in mhfz_streaming::row::RowKind::ALL {
+        assert!(
+            counts.get(&kind).is_some_and(|&n| n > 0),
+            "no {kind:?} rows in the output"
+        );
+    }
+    counts
+}
+
+/// Each key of key-sorted map output with the rows the reducer writes for it alone, in key
+/// order (the reducer runs in process, once per key).
+pub fn rows_of_each_key(sorted_map_output: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    use mhfz_streaming::protocol::{ReportSettings, Reporter};
+    use mhfz_streaming::reducer::{run_reducer, ReducerConfig};
+    let mut groups: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    for line in sorted_map_output.split_inclusive(|&b| b == b'\n') {
+        let key = line.split(|&b| b == b'\t').next().unwrap();
+        match groups.last_mut() {
+            Some((last, lines)) if last.as_slice() == key => lines.extend_from_slice(line),
+            _ => groups.push((key.to_vec(), line.to_vec())),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, lines)| {
+            let (mut rows, mut log) = (Vec::new(), Vec::new());
+            let mut reporter = Reporter::new(&mut log, "mhfz-reducer", &ReportSettings::default());
+            run_reducer(
+                lines.as_slice(),
+                &mut rows,
+                &mut reporter,
+                &ReducerConfig::default(),
+            )
+            .unwrap();
+            (key, rows)
+        })
+        .collect()
+}

@@ -1,33 +1,16 @@
-//! The statistics row: the reducer's output and the Hive table's schema, defined once.
+//! The statistics row (table `weapon_statistics`): one per statistics key.
 //!
 //! [`COLUMNS`] lists every column with its Hive type; [`StatsRow::fields`] returns exactly
-//! [`COLUMN_COUNT`] values (the array length makes a mismatch a compile error), and the Hive
-//! DDL is rendered from [`COLUMNS`] (see [`crate::hive`]).
-//!
-//! Rows are tab-separated text; a coordinate that is not part of the row's dimension, and a
-//! statistic of a metric with no observations, is Hive's NULL, `\N`. Means and standard
-//! deviations have exactly four decimals.
+//! [`COLUMN_COUNT`] values (the array length makes a mismatch a compile error). A coordinate
+//! that is not part of the row's dimension, and a statistic of a metric with no observations,
+//! is Hive's NULL, `\N`. Means and standard deviations have exactly four decimals. These lines
+//! carry no tag: they are what the reducer wrote before the other kinds existed.
 
 use std::io::{self, Write};
 
+use super::{column, write_line, Column, Field};
 use crate::key::ParsedKey;
-use crate::stats::{Decimal, MetricStats, PartialStats};
-
-/// One column of the statistics table.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Column {
-    pub name: &'static str,
-    pub hive_type: &'static str,
-    pub doc: &'static str,
-}
-
-const fn column(name: &'static str, hive_type: &'static str, doc: &'static str) -> Column {
-    Column {
-        name,
-        hive_type,
-        doc,
-    }
-}
+use crate::stats::{MetricStats, PartialStats};
 
 pub const COLUMN_COUNT: usize = 24;
 
@@ -111,35 +94,6 @@ pub const COLUMNS: [Column; COLUMN_COUNT] = [
     column("slots_4_plus", "BIGINT", "records with 4 or more slots"),
 ];
 
-/// Hive's text-format NULL.
-pub const NULL: &str = "\\N";
-
-/// One value of a row.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Field<'a> {
-    Null,
-    Text(&'a str),
-    Integer(i64),
-    Count(u64),
-    Decimal(f64),
-}
-
-impl<'a> Field<'a> {
-    fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
-        match self {
-            Field::Null => out.write_all(NULL.as_bytes()),
-            Field::Text(text) => out.write_all(text.as_bytes()),
-            Field::Integer(value) => write!(out, "{value}"),
-            Field::Count(value) => write!(out, "{value}"),
-            Field::Decimal(value) => write!(out, "{}", Decimal(*value)),
-        }
-    }
-
-    fn optional<T>(value: Option<T>, field: impl FnOnce(T) -> Field<'a>) -> Field<'a> {
-        value.map_or(Field::Null, field)
-    }
-}
-
 /// A group's final statistics, ready to be written as one TSV line.
 pub struct StatsRow<'a> {
     pub key: &'a ParsedKey<'a>,
@@ -187,13 +141,7 @@ impl<'a> StatsRow<'a> {
 
     /// Writes the row as one tab-separated line.
     pub fn write_tsv(&self, out: &mut impl Write) -> io::Result<()> {
-        for (index, field) in self.fields().iter().enumerate() {
-            if index > 0 {
-                out.write_all(b"\t")?;
-            }
-            field.write_to(out)?;
-        }
-        out.write_all(b"\n")
+        write_line(None, &self.fields(), out)
     }
 }
 
