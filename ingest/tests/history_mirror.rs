@@ -1,7 +1,8 @@
 //! The weapons' history on real pages: the real `mhfz-scraper` scrapes a copy of the site
 //! mirror's switch axe pages over loopback HTTP into the stack's Kafka, `mhfz-consumer` stores
 //! them; then a few weapons' attack is edited in the copy and the site scraped again. Exactly
-//! those weapons get a second version, and the history's "what changed" lists exactly them
+//! those weapons get a second version, and the history's "what changed" lists exactly them, as
+//! does the weapon report drawn from the second scrape
 //! (`scripts/stack run -- cargo test -p mhfz-ingest --test history_mirror`).
 
 mod consumer_support;
@@ -163,6 +164,38 @@ fn a_rescrape_with_edited_stats_gives_exactly_the_edited_weapons_a_new_version()
             versions[1].attack,
             "{}",
             change.weapon_id
+        );
+    }
+
+    // The report of the second scrape lists exactly them, each linked to its row.
+    let ndjson = std::fs::read(out.path().join("second.ndjson")).unwrap();
+    let mut tables = mhfz_report::Tables::default();
+    let output = mhfz_streaming::runner::run_in_process(&ndjson).unwrap();
+    for line in String::from_utf8(output).unwrap().lines() {
+        tables.push(mhfz_streaming::row::OutputRow::parse(line).unwrap());
+    }
+    let changes = mhfz_report::Changes::Since {
+        since: "the first scrape".into(),
+        until: "the second".into(),
+        weapons: changes,
+    };
+    let html = mhfz_report::render("history", "https://site.invalid/", &tables, &changes).unwrap();
+    let section = &html[html.find("<section id=\"changes\"").unwrap()..];
+    assert!(
+        section.contains("data-state=\"listed\" data-count=\"3\""),
+        "{section}"
+    );
+    let in_report: BTreeSet<String> = section
+        .split("<tr data-weapon-id=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+        .collect();
+    assert_eq!(in_report, edited);
+    for weapon_id in &edited {
+        let link = mhfz_report::site_link("https://site.invalid/", weapon_id).unwrap();
+        assert!(
+            section.contains(&link.replace('/', "&#x2F;")),
+            "{link} in {section}"
         );
     }
 }

@@ -33,6 +33,17 @@ impl WeaponId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Where the weapon `id` is on the site: its class, its page variant and its row id (the
+    /// `id` attribute of its table row, so `page_file_name(class, variant)#row_id` links to it).
+    /// `None` unless `id` has the shape [`WeaponId::new`] gives.
+    pub fn site_row(id: &str) -> Option<(WeaponClass, PageVariant, &str)> {
+        let mut parts = id.splitn(4, ':');
+        let class = parts.next()?.parse().ok()?;
+        let variant = parts.next()?.parse().ok()?;
+        let row_id = parts.next().filter(|row_id| !row_id.is_empty())?;
+        Some((class, variant, row_id))
+    }
 }
 
 impl fmt::Display for WeaponId {
@@ -77,5 +88,23 @@ mod tests {
         assert_eq!(a.as_str(), "switch_axe_f:g:l3C4D50:Torag%E3%83%BBCanso");
         assert_eq!(b.as_str(), "switch_axe_f:g:l3C4D50:Torag%E3%83%BBCanso%2B");
         assert!(!a.as_str().contains(char::is_whitespace));
+        assert_eq!(
+            WeaponId::site_row(a.as_str()),
+            Some((WeaponClass::SwitchAxeF, PageVariant::G, "l3C4D50"))
+        );
+        assert_eq!(
+            WeaponId::site_row(id.as_str()),
+            Some((WeaponClass::LongSword, PageVariant::G, "l219C2"))
+        );
+        for bad in [
+            "",
+            "long_sword",
+            "long_sword:g",
+            "long_sword:g:",
+            "lance:zz:l1",
+            "x:g:l1",
+        ] {
+            assert_eq!(WeaponId::site_row(bad), None, "{bad:?}");
+        }
     }
 }

@@ -90,7 +90,7 @@ pub fn begin_export(client: &mut Client, scope: ExportScope) -> Result<Export<'_
             .client
             .query_opt(
                 "SELECT run_id, to_char(started_at AT TIME ZONE 'UTC', \
-                 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') \
+                 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') \
                  FROM mhfz.export_runs ORDER BY run_id DESC LIMIT 1",
                 &[],
             )
@@ -113,7 +113,8 @@ impl Export<'_> {
         self.since_run_id
     }
 
-    /// When the run this export continues from started, in UTC (`2026-11-28T12:00:00Z`).
+    /// When the run this export continues from started, in UTC, to the microsecond
+    /// (`2026-11-28T12:00:00.250000Z`).
     pub fn since_started_at(&self) -> Option<&str> {
         self.since_started_at.as_deref()
     }

@@ -76,7 +76,8 @@ impl Grantees {
 ///   `mhfz.weapon_versions` and UPDATE of its `valid_to` only (to close a version: a version's
 ///   content cannot be rewritten), SELECT on `mhfz.schema_migrations` (to check the schema is
 ///   current) — no DELETE, no DDL;
-/// - exporter: SELECT on each class table, the `mhfz.weapons` view and
+/// - exporter: SELECT on each class table, the `mhfz.weapons` view, the history
+///   `mhfz.weapon_versions` (a run's report lists the changes since the previous run) and
 ///   `mhfz.schema_migrations`, SELECT and INSERT on `mhfz.export_runs` — it cannot rewrite
 ///   or delete the export history;
 /// - readers: SELECT on every table and view of `mhfz`, the history included.
@@ -125,7 +126,8 @@ fn apply_grants(tx: &mut impl GenericClient, grantees: &Grantees) -> Result<(), 
          GRANT SELECT, INSERT, UPDATE ON {class_tables} TO {writer};
          GRANT SELECT, INSERT, UPDATE (valid_to) ON mhfz.weapon_versions TO {writer};
          GRANT SELECT ON mhfz.schema_migrations TO {writer};
-         GRANT SELECT ON {class_tables}, mhfz.weapons, mhfz.schema_migrations TO {exporter};
+         GRANT SELECT ON {class_tables}, mhfz.weapons, mhfz.weapon_versions,
+                         mhfz.schema_migrations TO {exporter};
          GRANT SELECT, INSERT ON mhfz.export_runs TO {exporter};"
     );
     if !grantees.readers.is_empty() {

@@ -150,6 +150,14 @@ fn the_exporter_reads_the_weapons_and_records_exports_only() {
     }
     let run = export.finish("stdout").unwrap();
     assert_eq!(run.rows_exported, 28);
+    // The run's report reads the history.
+    let changes = mhfz_store::changes_between(
+        &mut exporter,
+        std::time::SystemTime::UNIX_EPOCH,
+        std::time::SystemTime::now() + std::time::Duration::from_secs(60),
+    )
+    .unwrap();
+    assert_eq!(changes.len(), 28);
     assert_eq!(
         count(&mut exporter, "SELECT count(*) FROM mhfz.export_runs"),
         1
@@ -169,6 +177,8 @@ fn the_exporter_reads_the_weapons_and_records_exports_only() {
         "UPDATE mhfz.bow SET attack = 1",
         "DELETE FROM mhfz.bow",
         "UPDATE mhfz.export_runs SET rows_exported = 0",
+        "UPDATE mhfz.weapon_versions SET valid_to = now()",
+        "DELETE FROM mhfz.weapon_versions",
         "DELETE FROM mhfz.export_runs",
         "TRUNCATE mhfz.export_runs",
         "INSERT INTO mhfz.schema_migrations (version, name, checksum) VALUES (99, 'x', 'x')",

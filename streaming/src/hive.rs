@@ -121,15 +121,21 @@ impl HiveTable<'_> {
                 location: self.location.into(),
             };
         }
+        KindTable {
+            kind,
+            table: kind.table_name().into(),
+            location: self.sibling_location(kind.table_name()),
+        }
+    }
+
+    /// The directory `name` beside this table's location (`hdfs://nn/mhfz/weapon_statistics`,
+    /// `weapon_top` → `hdfs://nn/mhfz/weapon_top`).
+    pub fn sibling_location(&self, name: &str) -> String {
         let trimmed = self.location.trim_end_matches('/');
         let parent = trimmed
             .rsplit_once('/')
             .map_or(trimmed, |(parent, _)| parent);
-        KindTable {
-            kind,
-            table: kind.table_name().into(),
-            location: format!("{parent}/{}", kind.table_name()),
-        }
+        format!("{parent}/{name}")
     }
 
     /// The location of a run's partition: `<location>/run_id=<id>`.

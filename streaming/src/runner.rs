@@ -113,6 +113,25 @@ pub fn run(config: &RunnerConfig) -> Result<RunSummary, RunnerError> {
     })
 }
 
+/// The job in this process, without child processes: `ndjson` through the mapper, sorted
+/// byte-wise, through one reducer; returns the reducer's output. Skipped lines are dropped
+/// silently. For small inputs (tests, a report of a few classes): the same code as the
+/// executables, so the same rows.
+pub fn run_in_process(ndjson: &[u8]) -> Result<Vec<u8>, crate::protocol::TaskError> {
+    use crate::protocol::{ReportSettings, Reporter};
+    let settings = ReportSettings::default();
+    let mut mapped = Vec::new();
+    let mut reporter = Reporter::new(io::sink(), "mhfz-mapper", &settings);
+    crate::mapper::run_mapper(ndjson, &mut mapped, &mut reporter, &Default::default())?;
+    let mut lines: Vec<&[u8]> = mapped.split_inclusive(|&b| b == b'\n').collect();
+    lines.sort_unstable();
+    let sorted = lines.concat();
+    let mut output = Vec::new();
+    let mut reporter = Reporter::new(io::sink(), "mhfz-reducer", &settings);
+    crate::reducer::run_reducer(&sorted[..], &mut output, &mut reporter, &Default::default())?;
+    Ok(output)
+}
+
 /// The reducer (partition) of a key, as Hadoop's default `HashPartitioner` on a `Text` key
 /// chooses it: `(hashCode & i32::MAX) % reducers`, where `Text.hashCode` is
 /// `WritableComparator.hashBytes`: `h = 31 * h + b` over the bytes read as signed Java bytes,

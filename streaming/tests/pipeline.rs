@@ -103,6 +103,8 @@ impl Setup {
             .arg(&self.textfile_dir)
             .arg("--work-dir")
             .arg(self.fixture.dir.path())
+            .arg("--report-dir")
+            .arg(self.latest_report().parent().unwrap())
             .env("MHFZ_HADOOP", repo_root().join("scripts/hadoop"))
             .args(extra);
         self.fixture.connect_as_exporter(&mut command);
@@ -112,6 +114,19 @@ impl Setup {
     fn run(&self, engine: &str, extra: &[&str]) -> Run {
         let output = self.command(engine, extra).output().unwrap();
         Run::from(output)
+    }
+
+    fn latest_report(&self) -> PathBuf {
+        self.fixture.dir.path().join("reports/latest.html")
+    }
+
+    /// A run's report beside its partitions, read through WebHDFS.
+    fn report_in_hdfs(&self, run_id: &str) -> String {
+        let path = format!(
+            "{}/weapon_reports/run_id={run_id}/report.html",
+            self.hdfs_base
+        );
+        String::from_utf8(self.hdfs.read(&path).unwrap()).unwrap()
     }
 
     fn exports_recorded(&mut self) -> i64 {
@@ -247,10 +262,30 @@ fn a_run_loads_its_partition_and_an_unchanged_database_is_a_no_op() {
         weapon.attack += 10;
     }
     setup.fixture.write(&changed);
-    setup.run("local", &["--run-id", "r3"]).assert_code(0);
+    let run = setup.run("local", &["--run-id", "r3"]);
+    run.assert_code(0);
     assert_eq!(setup.hive_records("r3"), [["2"]]);
     assert_eq!(setup.hive_records("r1"), [[records.len().to_string()]]);
     assert_eq!(setup.exports_recorded(), 2);
+
+    // Each run's report beside its partition; the latest on this host lists the two changes.
+    let first = setup.report_in_hdfs("r1");
+    assert!(first.contains(r#"data-state="first_run""#), "{first}");
+    let latest = fs::read_to_string(setup.latest_report()).unwrap();
+    assert_eq!(latest, setup.report_in_hdfs("r3"));
+    assert!(
+        run.stdout.contains("/weapon_reports/run_id=r3/report.html"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        latest.contains(r#"data-state="listed" data-count="2""#),
+        "{latest}"
+    );
+    for weapon in &changed {
+        let row = format!(r#"<tr data-weapon-id="{}">"#, weapon.weapon_id);
+        assert!(latest.contains(&row), "{row} in {latest}");
+    }
 }
 
 #[test]

@@ -72,6 +72,13 @@ fn combiner_output_feeds_the_reducer_with_identical_results() {
 }
 
 #[test]
+fn the_job_in_process_writes_what_the_executables_write() {
+    let input = fixture_ndjson(3);
+    let in_process = mhfz_streaming::runner::run_in_process(input.as_bytes()).unwrap();
+    assert_eq!(in_process, map_sort_reduce(input.as_bytes()));
+}
+
+#[test]
 fn value_order_within_a_key_does_not_matter() {
     let input = mapped(4, &["--max-cached-keys", "1"]);
     // Same keys in the same order, values of each key reversed (stable sort on the key only).

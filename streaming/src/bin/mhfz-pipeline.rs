@@ -12,8 +12,8 @@ use mhfz_streaming::hive::RunId;
 use mhfz_streaming::pipeline::lock::{LockError, RunLock};
 use mhfz_streaming::pipeline::metrics::{write_run_metrics, RunOutcome};
 use mhfz_streaming::pipeline::{
-    self, Engine, EngineSettings, Executables, HadoopSettings, Outcome, PipelineConfig, StageLog,
-    EXIT_LOCKED, EXIT_USAGE,
+    self, Engine, EngineSettings, Executables, HadoopSettings, Outcome, PipelineConfig,
+    ReportSettings, StageLog, EXIT_LOCKED, EXIT_REPORT, EXIT_USAGE,
 };
 
 const PROGRAM: &str = "mhfz-pipeline";
@@ -35,6 +35,9 @@ enum Command {
 /// Runs the pipeline once: exports the weapons changed in PostgreSQL since the last successful
 /// run, runs the streaming job (mapper, combiner, reducer) on them, checks the counts, and loads
 /// the statistics as the run's partition of the Hive table. Prints a stage table at the end.
+/// Then draws the run's HTML weapon report (mhfz-report), with the changes since the previous
+/// run, into <tables>/weapon_reports/run_id=<id>/report.html beside the partitions, and with
+/// --report-dir keeps a copy as DIR/latest.html.
 ///
 /// Nothing is lost: the export's transaction stays open until the load has succeeded and is
 /// only then committed, advancing the watermark; after any failure the next run exports the same
@@ -43,7 +46,7 @@ enum Command {
 ///
 /// Exit status: 0 success or nothing changed; 2 the export failed; 3 the job failed; 4 the load
 /// failed; 5 the reconciliation failed (rows exported, records the job read and rows in its
-/// output disagree); 75 another run holds the lock file or the export lock in PostgreSQL; 64 usage
+/// output disagree); 6 the run is loaded and recorded but its report was not written; 75 another run holds the lock file or the export lock in PostgreSQL; 64 usage
 /// error; 1 any other error (settings).
 ///
 /// Connection: MHFZ_PG_URL (postgres://mhfz_exporter@host:port/database) and
@@ -91,6 +94,12 @@ struct RunArgs {
     /// Reducer (and combiner) executable [default: mhfz-reducer next to this program].
     #[arg(long)]
     reducer: Option<PathBuf>,
+    /// Report executable [default: mhfz-report next to this program].
+    #[arg(long)]
+    report_program: Option<PathBuf>,
+    /// Directory where the latest run's report is kept as latest.html.
+    #[arg(long)]
+    report_dir: Option<PathBuf>,
     /// Directory for the run's local scratch directory (removed at the end) [default: the
     /// system's temporary directory].
     #[arg(long)]
@@ -164,6 +173,7 @@ fn run(args: RunArgs) -> u8 {
             export,
             job_id,
             load,
+            report,
         }) => {
             let job = job_id
                 .as_ref()
@@ -173,7 +183,26 @@ fn run(args: RunArgs) -> u8 {
                 "{PROGRAM}: run {}: {} records exported (export run {}{job}), {} statistics rows loaded into {}",
                 config.run_id, export.rows_exported, export.run_id, load.rows, load.partition_location
             );
-            (0, RunOutcome::Success)
+            let status = match report {
+                Ok(places) => {
+                    let latest = places
+                        .latest
+                        .as_ref()
+                        .map(|path| format!(", latest: {}", path.display()))
+                        .unwrap_or_default();
+                    println!("{PROGRAM}: report: {}/report.html{latest}", places.run_dir);
+                    0
+                }
+                Err(error) => {
+                    cli::report_error(PROGRAM, error);
+                    eprintln!(
+                        "{PROGRAM}: run {} is loaded and recorded; only its report is missing",
+                        config.run_id
+                    );
+                    EXIT_REPORT
+                }
+            };
+            (status, RunOutcome::Success)
         }
         Err(error) => {
             cli::report_error(PROGRAM, error);
@@ -263,6 +292,14 @@ fn configure(args: &RunArgs) -> Result<PipelineConfig, Box<dyn std::error::Error
         table: args.hive.table.clone(),
         location,
         beeline: args.hive.beeline()?,
+        report: ReportSettings {
+            program: cli::sibling_executable(
+                args.report_program.clone(),
+                "mhfz-report",
+                "report-program",
+            )?,
+            latest_dir: args.report_dir.clone(),
+        },
     })
 }
 

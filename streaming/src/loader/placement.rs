@@ -43,6 +43,24 @@ pub fn replace_partition_files(
     run_id: &RunId,
     files: &[PathBuf],
 ) -> Result<String, PlacementError> {
+    let names: Vec<String> = (0..files.len()).map(|i| format!("part-{i:05}")).collect();
+    let named: Vec<(&Path, &str)> = files
+        .iter()
+        .zip(&names)
+        .map(|(file, name)| (file.as_path(), name.as_str()))
+        .collect();
+    replace_partition_named(fs, table_dir, run_id, &named)
+}
+
+/// Puts each `(file, name)` into `<table_dir>/run_id=<id>/NAME`, replacing the directory an
+/// earlier placement of the same run left: readers see the old directory or the new one, whole.
+/// Returns the directory.
+pub fn replace_partition_named(
+    fs: &dyn FileSystem,
+    table_dir: &str,
+    run_id: &RunId,
+    files: &[(&Path, &str)],
+) -> Result<String, PlacementError> {
     let table_dir = table_dir.trim_end_matches('/');
     let partition = format!("{table_dir}/{}", run_id.partition_dir());
     let unique = unique_suffix();
@@ -58,8 +76,7 @@ pub fn replace_partition_files(
     fs.create_dirs(&staging)?;
     let staged = files
         .iter()
-        .enumerate()
-        .try_for_each(|(index, file)| fs.upload(file, &format!("{staging}/part-{index:05}")));
+        .try_for_each(|(file, name)| fs.upload(file, &format!("{staging}/{name}")));
     if let Err(error) = staged {
         let _ = fs.delete_all(&staging);
         return Err(error);

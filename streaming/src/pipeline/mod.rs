@@ -5,7 +5,9 @@
 //! 2. **job** ([`engine`]): mapper, combiner and reducer on the chosen [`Engine`];
 //! 3. **reconcile** ([`reconcile`]): rows exported = records the job's mappers read = records
 //!    they counted, and the reducers' row count = rows in the output;
-//! 4. **load** ([`crate::loader`]): the output becomes the run's partition of the Hive table.
+//! 4. **load** ([`crate::loader`]): the output becomes the run's partition of the Hive table;
+//! 5. **report** ([`weapon_report`]): once the run is recorded, its HTML weapon report is placed
+//!    beside the partitions and kept as the host's latest.
 //!
 //! # Nothing lost, nothing twice
 //!
@@ -32,6 +34,7 @@ pub mod lock;
 pub mod metrics;
 pub mod reconcile;
 pub mod report;
+pub mod weapon_report;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -50,12 +53,16 @@ use crate::webhdfs::{WebHdfs, WebHdfsError};
 
 pub use engine::{Engine, Executables, HadoopSettings, JobError};
 pub use report::{StageLog, StageRecord};
+pub use weapon_report::{ReportError, ReportPlaces, ReportSettings};
 
 use self::engine::JobResult;
 use self::reconcile::{reconcile, ReconcileError, StageCounts};
+use self::weapon_report::{write_report, ReportRun};
 
 /// Exit status when another run holds the lock (`EX_TEMPFAIL`: try again later).
 pub const EXIT_LOCKED: u8 = 75;
+/// Exit status when the run is loaded and recorded but its report could not be written.
+pub const EXIT_REPORT: u8 = 6;
 /// Exit status of a command-line usage error (`EX_USAGE`; clap's 2 is the export's).
 pub const EXIT_USAGE: u8 = 64;
 
@@ -137,10 +144,13 @@ pub struct PipelineConfig {
     /// The table location: `hdfs://HOST:PORT/PATH` or `file:///PATH`.
     pub location: String,
     pub beeline: Beeline,
+    pub report: ReportSettings,
 }
 
 /// How a run ended well.
-#[derive(Clone, Debug)]
+// One value per run: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
 pub enum Outcome {
     /// No row changed since the last successful run: nothing ran.
     NothingChanged {
@@ -151,6 +161,8 @@ pub enum Outcome {
         export: ExportRun,
         job_id: Option<String>,
         load: LoadSummary,
+        /// The run is loaded and recorded either way.
+        report: Result<ReportPlaces, ReportError>,
     },
 }
 
@@ -223,6 +235,7 @@ pub fn run(
     config: &PipelineConfig,
     log: &mut StageLog,
 ) -> Result<Outcome, PipelineError> {
+    let run_started = SystemTime::now();
     // Export: the rows, under the transaction left open until the load has succeeded.
     let started = Instant::now();
     let begun = begin_counted(client, config.scope).map_err(StageError::from);
@@ -256,6 +269,7 @@ pub fn run(
     log.push(Stage::Load, Some(load.rows), started.elapsed(), true);
 
     // The run is in Hive: record the export, advancing the watermark.
+    let previous_run_started = export.since_started_at().map(str::to_string);
     let started = Instant::now();
     let finished = export.finish(&destination.record_name());
     log.add_time(Stage::Export, started.elapsed());
@@ -267,10 +281,21 @@ pub fn run(
         }
     })?;
     drop(hdfs_run);
+    let report_run = ReportRun {
+        run_id: &config.run_id,
+        parts: &job.parts,
+        since: previous_run_started.as_deref(),
+        until: run_started,
+        table: hive_table(config),
+    };
+    let report = table_file_system(config)
+        .map_err(ReportError::Setting)
+        .and_then(|fs| write_report(&config.report, &report_run, scratch.path(), fs));
     Ok(Outcome::Loaded {
         export: export_run,
         job_id: job.job_id,
         load,
+        report,
     })
 }
 
@@ -381,25 +406,36 @@ fn begin_counted(client: &mut Client, scope: ExportScope) -> Result<(Export<'_>,
 }
 
 fn load(config: &PipelineConfig, parts: &[PathBuf]) -> Result<LoadSummary, StageError> {
-    let table = HiveTable {
-        database: &config.database,
-        table: &config.table,
-        location: &config.location,
-    };
-    let fs: &dyn FileSystem = if config.location.starts_with("hdfs:") {
-        config.hdfs.as_ref().ok_or(StageError::Setting(
-            "an hdfs:// table location needs WebHDFS (MHFZ_WEBHDFS_URL, MHFZ_HDFS_USER)",
-        ))?
-    } else {
-        &LocalFileSystem
-    };
+    let fs = table_file_system(config).map_err(StageError::Setting)?;
     Ok(load_run(
-        &table,
+        &hive_table(config),
         &config.run_id,
         parts,
         fs,
         &config.beeline,
     )?)
+}
+
+fn hive_table(config: &PipelineConfig) -> HiveTable<'_> {
+    HiveTable {
+        database: &config.database,
+        table: &config.table,
+        location: &config.location,
+    }
+}
+
+/// The file system of the table location: HDFS (through WebHDFS) or local.
+fn table_file_system(config: &PipelineConfig) -> Result<&dyn FileSystem, &'static str> {
+    if config.location.starts_with("hdfs:") {
+        match &config.hdfs {
+            Some(hdfs) => Ok(hdfs),
+            None => {
+                Err("an hdfs:// table location needs WebHDFS (MHFZ_WEBHDFS_URL, MHFZ_HDFS_USER)")
+            }
+        }
+    } else {
+        Ok(&LocalFileSystem)
+    }
 }
 
 /// The run's scratch directory on HDFS (Hadoop engine): emptied first (a failed run with the
