@@ -65,6 +65,7 @@ lint:
 	# The cluster scenario's platforms, generated from inventory/vagrant (molecule/run uses them).
 	$(PYTHON_ENV) molecule/cluster/platforms >/dev/null
 	$(PYTHON_ENV) python3 roles/kafka/tests/test_filters.py
+	$(PYTHON_ENV) python3 roles/firewall/tests/test_filters.py
 	$(PYTHON_ENV) python3 -m unittest discover -s stack/tests
 	# Facts kept in two places (versions, class lists, topics, ports, job names) agree.
 	$(PYTHON_ENV) tests/check-agreement

@@ -81,6 +81,23 @@ class BrokenInventories(unittest.TestCase):
         self.assert_fails_naming("vagrant", "hadoop_namenode", "hadoop-master")
 
 
+class UnaddressedHost(unittest.TestCase):
+    def test_a_host_the_firewall_cannot_address_is_named(self):
+        """A source host whose ansible_host is a name (no facts at check time) leaves its peers'
+        rules unknown: the firewall's preflight names it."""
+        with tempfile.TemporaryDirectory(prefix="broken-inventory.") as scratch:
+            inventory = Path(scratch) / "vagrant"
+            shutil.copytree(REPO / "inventory" / "vagrant", inventory)
+            hosts_file = inventory / "hosts.yml"
+            tree = yaml.safe_load(hosts_file.read_text(encoding="utf-8"))
+            tree["all"]["hosts"]["pipeline-1"] = {"ansible_host": "pipeline-1.example"}
+            hosts_file.write_text(yaml.safe_dump(tree), encoding="utf-8")
+            result = run_check(inventory)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn(": db-1: ", result.stderr)
+        self.assertIn("no address for pipeline-1: set firewall_address", result.stderr)
+
+
 class ShippedInventories(unittest.TestCase):
     def test_pass_and_write_nothing(self):
         """The Vagrant inventory's password lookups write into the check's own temporary directory."""
