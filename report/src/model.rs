@@ -2,7 +2,7 @@
 
 use mhfz_record::{page_file_name, WeaponClass, WeaponId};
 use mhfz_store::WeaponChange;
-use mhfz_streaming::key::HistogramDimension;
+use mhfz_streaming::key::{Dimension, HistogramDimension};
 use mhfz_streaming::metric::Metric;
 use mhfz_streaming::row::{HistogramRow, StatisticsRow};
 use serde::Serialize;
@@ -15,9 +15,9 @@ use crate::Changes;
 pub const CHANGES_LISTED: usize = 500;
 
 /// The statistics dimensions the report reads (`weapon_statistics.dimension`).
-const CLASS: &str = "class";
-const CLASS_RARITY: &str = "class_rarity";
-const CLASS_ELEMENT: &str = "class_element";
+const CLASS: &str = Dimension::Class.name();
+const CLASS_RARITY: &str = Dimension::ClassRarity.name();
+const CLASS_ELEMENT: &str = Dimension::ClassElement.name();
 
 #[derive(Debug, Serialize)]
 pub struct Page {

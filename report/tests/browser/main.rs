@@ -18,7 +18,7 @@ use std::process::Command;
 use base64::Engine as _;
 use mhfz_record::WeaponClass;
 use mhfz_report::{site_link, Tables};
-use mhfz_streaming::key::HistogramDimension;
+use mhfz_streaming::key::{Dimension, HistogramDimension};
 use mhfz_streaming::metric::Metric;
 use mhfz_streaming::runner::run_in_process;
 use serde_json::{json, Value};
@@ -55,7 +55,7 @@ fn expected_charts(tables: &Tables) -> BTreeSet<(String, String, Vec<[String; 4]
             tables
                 .statistics
                 .iter()
-                .find(|r| r.dimension == "class" && r.class == Some(class))
+                .find(|r| r.dimension == Dimension::Class.name() && r.class == Some(class))
         })
         .collect();
     charts.insert((
@@ -89,14 +89,14 @@ fn expected_charts(tables: &Tables) -> BTreeSet<(String, String, Vec<[String; 4]
                 .collect();
             charts.insert((kind.into(), id.clone(), points));
         }
-        let of_class = |dimension: &str| {
+        let of_class = |dimension: Dimension| {
             tables
                 .statistics
                 .iter()
-                .filter(move |r| r.dimension == dimension && r.class == Some(class))
+                .filter(move |r| r.dimension == dimension.name() && r.class == Some(class))
                 .collect::<Vec<_>>()
         };
-        let ranges = of_class("class_rarity")
+        let ranges = of_class(Dimension::ClassRarity)
             .iter()
             .map(|r| {
                 [
@@ -108,7 +108,7 @@ fn expected_charts(tables: &Tables) -> BTreeSet<(String, String, Vec<[String; 4]
             })
             .collect();
         charts.insert(("attack-by-rarity".into(), id.clone(), ranges));
-        let shares = of_class("class_element")
+        let shares = of_class(Dimension::ClassElement)
             .iter()
             .map(|r| point(r.element.clone().unwrap(), r.records.to_string()))
             .collect();
