@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use consumer_support::{wait_exit, wait_for, Fixture};
 use mhfz_record::WeaponRecord;
@@ -24,6 +24,9 @@ use util::mirror::{mirror_dir, mirrored};
 const SCRAPE_TIMEOUT: Duration = Duration::from_secs(600);
 /// The consumer's session timeout (see `Fixture::consumer`) plus the time to write a batch.
 const PROGRESS_TIMEOUT: Duration = Duration::from_secs(120);
+/// A restarted static member writes again well within its 30 s session timeout (start-up,
+/// joining, one batch; a debug binary on a loaded machine).
+const RESUME_LIMIT: Duration = Duration::from_secs(15);
 
 fn one_at_a_time() -> MutexGuard<'static, ()> {
     static ALONE: Mutex<()> = Mutex::new(());
@@ -100,14 +103,34 @@ fn the_whole_mirror_arrives_once_though_the_consumer_is_killed_three_times() {
     let produced = produced_ids(&copy);
     let total = produced.len() as i64;
 
+    // A static member (one instance id across restarts) with a session timeout of 30 s: a
+    // dynamic member restarted after a kill would wait that long for the dead one's session to
+    // expire; this one takes its place, and its partitions, at once.
+    let static_member = [
+        "--instance-id",
+        "reliability",
+        "--kafka-option",
+        "session.timeout.ms=30000",
+    ];
     for round in 1..=3 {
+        let rows_before = fixture.rows();
+        let started = Instant::now();
         let mut consumer = fixture
-            .consumer(&["--batch-size", "2000"])
+            .consumer(&[&["--batch-size", "2000"][..], &static_member].concat())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Each round stores a further fifth; a restarted member first waits for the killed
-        // one's session to expire.
+        if round > 1 {
+            wait_for("resume", PROGRESS_TIMEOUT, || fixture.rows() > rows_before);
+            let resumed = started.elapsed();
+            eprintln!("round {round}: the restarted consumer wrote again after {resumed:.1?}");
+            assert!(
+                resumed < RESUME_LIMIT,
+                "round {round}: resumed after {resumed:?}, not within {RESUME_LIMIT:?}: it waited \
+                 for the killed member's session to expire"
+            );
+        }
+        // Each round stores a further fifth.
         let target = total * round / 5;
         wait_for("progress", PROGRESS_TIMEOUT, || fixture.rows() >= target);
         consumer.kill().unwrap(); // SIGKILL: no chance to commit anything.
@@ -117,7 +140,7 @@ fn the_whole_mirror_arrives_once_though_the_consumer_is_killed_three_times() {
         assert!(rows < total, "round {round}: the consumer had finished");
     }
 
-    let stderr = fixture.consume_until_idle(&[]);
+    let stderr = fixture.consume_until_idle(&static_member);
     assert_eq!(consumer_support::summary_count(&stderr, "dead-lettered"), 0);
     assert_eq!(fixture.rows(), total, "a row per weapon id, none twice");
     assert_eq!(fixture.stored_ids(), produced);

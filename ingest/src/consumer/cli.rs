@@ -72,6 +72,11 @@ struct ConsumeArgs {
     /// Consumer group: consumers of one group share the partitions.
     #[arg(long, default_value = "mhfz-consumer")]
     group: String,
+    /// Static membership id in the group, stable across restarts and unique in the group (e.g.
+    /// the host name): a restarted consumer resumes its partitions at once instead of waiting
+    /// for its old session to expire.
+    #[arg(long, env = "MHFZ_CONSUMER_INSTANCE_ID", value_name = "ID")]
+    instance_id: Option<String>,
     /// Where messages that cannot be stored go, with the reason in headers.
     #[arg(long, default_value_t = platform_topics().dead_letters.name.clone())]
     dlq_topic: String,
@@ -178,6 +183,7 @@ fn run_args(args: Args) -> Result<(), ConsumerError> {
         kafka: KafkaClientSettings::new(brokers, "mhfz-consumer").with_properties(properties),
         topic: consume.topic,
         group: consume.group,
+        instance_id: consume.instance_id,
         dead_letter_topic: consume.dlq_topic,
         batch_size: consume.batch_size,
         batch_timeout: Duration::from_millis(consume.batch_timeout_ms),

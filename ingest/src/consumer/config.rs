@@ -14,6 +14,9 @@ pub struct ConsumerConfig {
     pub kafka: KafkaClientSettings,
     pub topic: String,
     pub group: String,
+    /// The consumer's static membership id in the group (e.g. its host name); `None`: a dynamic
+    /// member, whose restart waits for its old session to expire before it is assigned again.
+    pub instance_id: Option<String>,
     pub dead_letter_topic: String,
     /// Most messages in one database transaction.
     pub batch_size: usize,
@@ -36,6 +39,8 @@ impl ConsumerConfig {
             Some("the topic name is empty".to_string())
         } else if self.group.is_empty() {
             Some("the consumer group name is empty".to_string())
+        } else if let Some(problem) = self.instance_id.as_deref().and_then(instance_id_problem) {
+            Some(problem)
         } else if self.dead_letter_topic.is_empty() {
             Some("the dead-letter topic name is empty".to_string())
         } else if self.dead_letter_topic == self.topic {
@@ -61,6 +66,18 @@ impl ConsumerConfig {
     }
 }
 
+/// What is wrong with a static instance id: Kafka takes 1 to 249 of `A-Za-z0-9._-`.
+fn instance_id_problem(id: &str) -> Option<String> {
+    let valid = !id.is_empty()
+        && id.len() <= 249
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    (!valid).then(|| {
+        format!("the instance id {id:?} must be 1 to 249 letters, digits, '.', '_' or '-'")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +87,7 @@ mod tests {
             kafka: KafkaClientSettings::new("127.0.0.1:9092", "mhfz-consumer"),
             topic: "weapon_data".into(),
             group: "mhfz-consumer".into(),
+            instance_id: Some("pipeline-1".into()),
             dead_letter_topic: "weapon_data.dlq".into(),
             batch_size: 5000,
             batch_timeout: Duration::from_millis(500),
@@ -83,11 +101,13 @@ mod tests {
     fn a_valid_config_passes_and_each_bad_setting_is_named() {
         assert!(valid().validate().is_ok());
         type Break = fn(&mut ConsumerConfig);
-        let cases: [(Break, &str); 4] = [
+        let cases: [(Break, &str); 6] = [
             (|c| c.batch_size = 0, "batch size"),
             (|c| c.dead_letter_topic = c.topic.clone(), "must differ"),
             (|c| c.kafka.brokers = " ".into(), "no Kafka broker"),
             (|c| c.until_idle = Some(Duration::ZERO), "idle time"),
+            (|c| c.instance_id = Some(String::new()), "instance id"),
+            (|c| c.instance_id = Some("pipeline 1".into()), "instance id"),
         ];
         for (break_it, expected) in cases {
             let mut config = valid();

@@ -73,6 +73,7 @@ pub fn run(
         .kafka
         .client_config(ClientRole::Consumer {
             group: &config.group,
+            instance: config.instance_id.as_deref(),
         })
         .create()
         .map_err(ConsumerError::kafka("creating the consumer"))?;

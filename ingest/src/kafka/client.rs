@@ -16,8 +16,13 @@ pub enum ClientRole<'a> {
     Admin,
     /// The scraper's records.
     Producer,
-    /// The consumer, in `group`.
-    Consumer { group: &'a str },
+    /// The consumer, in `group`; with `instance`, a static member of it (KIP-345): restarted
+    /// with the same instance id it gets its partitions back at once, with no rebalance and no
+    /// wait for its old session to expire.
+    Consumer {
+        group: &'a str,
+        instance: Option<&'a str>,
+    },
     /// The consumer's dead letters.
     DeadLetterProducer,
 }
@@ -29,6 +34,7 @@ impl ClientRole<'_> {
         ClientRole::Producer,
         ClientRole::Consumer {
             group: "validation",
+            instance: None,
         },
         ClientRole::DeadLetterProducer,
     ];
@@ -72,27 +78,36 @@ impl ClientRole<'_> {
                 ("batch.size", "1000000"),
             ]),
             ClientRole::DeadLetterProducer => producer(&[]),
-            ClientRole::Consumer { group } => vec![
-                ("group.id", group.to_string()),
-                // A new group starts at the beginning: every record still in the topic is stored.
-                ("auto.offset.reset", "earliest".to_string()),
-                ("enable.partition.eof", "false".to_string()),
-                // Offsets are committed by hand, only after the database commit.
-                ("enable.auto.commit", "false".to_string()),
-                ("enable.auto.offset.store", "false".to_string()),
-            ],
+            ClientRole::Consumer { group, instance } => {
+                let mut keys = vec![("group.id", group.to_string())];
+                keys.extend(instance.map(|id| ("group.instance.id", id.to_string())));
+                keys.extend([
+                    // A new group starts at the beginning: every record still in the topic is
+                    // stored.
+                    ("auto.offset.reset", "earliest".to_string()),
+                    ("enable.partition.eof", "false".to_string()),
+                    // Offsets are committed by hand, only after the database commit.
+                    ("enable.auto.commit", "false".to_string()),
+                    ("enable.auto.offset.store", "false".to_string()),
+                ]);
+                keys
+            }
         }
     }
 }
 
 /// Keys the programs set from their own arguments or rely on for correctness: a
 /// `--kafka-option` naming one is refused rather than silently winning or losing.
-const RESERVED: [(&str, &str); 4] = [
+const RESERVED: [(&str, &str); 5] = [
     (
         "bootstrap.servers",
         "give the brokers with --brokers / --kafka",
     ),
     ("group.id", "give the consumer group with --group"),
+    (
+        "group.instance.id",
+        "give the consumer's static instance id with --instance-id",
+    ),
     (
         "enable.auto.commit",
         "the consumer commits offsets itself, after the database commit",
@@ -367,8 +382,17 @@ mod tests {
             Some("mhfz-test-dead-letters")
         );
 
-        let consumer = settings.client_config(ClientRole::Consumer { group: "g" });
+        let consumer = settings.client_config(ClientRole::Consumer {
+            group: "g",
+            instance: None,
+        });
         assert_eq!(consumer.get("group.id"), Some("g"));
+        assert_eq!(consumer.get("group.instance.id"), None);
+        let static_member = settings.client_config(ClientRole::Consumer {
+            group: "g",
+            instance: Some("pipeline-1"),
+        });
+        assert_eq!(static_member.get("group.instance.id"), Some("pipeline-1"));
         assert_eq!(consumer.get("enable.auto.commit"), Some("false"));
         assert_eq!(consumer.get("enable.idempotence"), None);
 
