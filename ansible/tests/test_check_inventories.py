@@ -81,6 +81,37 @@ class BrokenInventories(unittest.TestCase):
         self.assert_fails_naming("vagrant", "hadoop_namenode", "hadoop-master")
 
 
+def edited_copy(scratch, name, path, edit):
+    """inventory/NAME copied into scratch, the YAML file PATH inside it passed through edit."""
+    inventory = Path(scratch) / name
+    shutil.copytree(REPO / "inventory" / name, inventory)
+    target = inventory / path
+    target.write_text(yaml.safe_dump(edit(yaml.safe_load(target.read_text(encoding="utf-8")))), encoding="utf-8")
+    return inventory
+
+
+class InsecureSettings(unittest.TestCase):
+    def test_a_remote_entry_without_tls_is_named(self):
+        def plain_host(group_vars):
+            group_vars["postgresql_hba_entries"][1]["type"] = "host"
+            return group_vars
+        with tempfile.TemporaryDirectory(prefix="broken-inventory.") as scratch:
+            result = run_check(edited_copy(scratch, "example", "group_vars/postgresql.yml", plain_host))
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn(": db-1: ", result.stderr)
+        self.assertIn("admit 10.20.0.51/32 without TLS", result.stderr)
+
+    def test_a_ca_directory_in_the_repository_is_refused(self):
+        def in_repo(group_vars):
+            group_vars["pki_dir"] = str(REPO / "pki")
+            return group_vars
+        with tempfile.TemporaryDirectory(prefix="broken-inventory.") as scratch:
+            result = run_check(edited_copy(scratch, "vagrant", "group_vars/all/main.yml", in_repo))
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("a controller directory outside the repository", result.stderr)
+        self.assertFalse((REPO / "pki").exists(), "the check made a CA directory")
+
+
 class UnaddressedHost(unittest.TestCase):
     def test_a_host_the_firewall_cannot_address_is_named(self):
         """A source host whose ansible_host is a name (no facts at check time) leaves its peers'

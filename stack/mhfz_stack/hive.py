@@ -11,7 +11,7 @@ import secrets
 import subprocess
 import time
 
-from . import jars, procs
+from . import jars, pki, procs
 from .errors import StackError, note
 from .service import Service
 
@@ -39,6 +39,7 @@ def overrides(stack, directory, install_dir, metastore_dir, hadoop, db_password)
         "hive_metastore_db_host": "127.0.0.1",
         "hive_metastore_db_port": stack.port("PG_PORT"),
         "hive_metastore_db_password": db_password,
+        "pki_ca_certificate": str(pki.ca_file(stack)),
         "hive_site_extra": {
             # The role binds the metastore to every interface (Hive's default).
             "metastore.thrift.bind.host": "127.0.0.1",

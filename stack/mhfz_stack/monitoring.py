@@ -15,7 +15,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from . import cadvisor, procs
+from . import cadvisor, pki, procs
 from .errors import StackError, note
 from .service import Service
 
@@ -61,6 +61,7 @@ def overrides(stack, rules_dir, textfile_dir, cadvisor_install_dir):
         "node_exporter_textfile_dir": str(textfile_dir),
         "postgres_exporter_web_listen_address": local("PG_EXPORTER_PORT"),
         **({"postgres_exporter_pg_port": p("PG_PORT")} if "PG_PORT" in stack.ports else {}),
+        "pki_ca_certificate": str(pki.ca_file(stack)),
         "cadvisor_enabled": True,
         "cadvisor_listen_address": "127.0.0.1",
         "cadvisor_port": p("CADVISOR_PORT"),
@@ -149,7 +150,7 @@ class Monitoring(Service):
             ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(self.stack.port("PG_PORT")),
              "-U", "postgres", "-d", "postgres"],
             input=sql, text=True, capture_output=True,
-            env={**self.stack.base_env(), "PGPASSWORD": pg.password_file.read_text().strip()},
+            env=pg.psql_env(),
         )
         if result.returncode != 0:
             raise StackError(f"could not create the PostgreSQL role {user} for postgres_exporter: {result.stderr}")

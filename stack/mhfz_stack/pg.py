@@ -9,13 +9,15 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from . import procs
+from . import pki, procs
 from .errors import StackError, note
 from .service import Service
 
-# The stack's overrides of the postgresql role's defaults: where it listens, nothing else.
+# The stack's overrides of the postgresql role's defaults: where it listens and where its
+# certificate is (the pki role's pki_host_dir), nothing else.
 def overrides(stack):
-    return {"postgresql_port": stack.port("PG_PORT"), "postgresql_listen_addresses": ["127.0.0.1"]}
+    return {"postgresql_port": stack.port("PG_PORT"), "postgresql_listen_addresses": ["127.0.0.1"],
+            "pki_host_dir": str(pki.host_dir(stack))}
 
 
 def _ident(name):
@@ -95,7 +97,18 @@ class Postgres(Service):
             "MHFZ_PG_PORT": str(self.stack.port("PG_PORT")),
             "MHFZ_PG_ADMIN_USER": "postgres",
             "MHFZ_PG_ADMIN_PASSWORD_FILE": str(self.password_file),
+            **self.tls_env(),
         }
+
+    def tls_env(self):
+        """TLS, verifying the server's certificate and name against the stack's CA: the Rust
+        clients' variable and libpq's (psql in the scripts and tests)."""
+        ca = str(pki.ca_file(self.stack))
+        return {"MHFZ_PG_CA_FILE": ca, "PGSSLMODE": "verify-full", "PGSSLROOTCERT": ca}
+
+    def psql_env(self):
+        """psql's environment as the superuser: the password in it, never on a command line."""
+        return {**self.stack.base_env(), **self.tls_env(), "PGPASSWORD": self.password_file.read_text().strip()}
 
     def as_pg(self, argv, **kwargs):
         """initdb and the server refuse to run as root: as root they run as the Debian package's
@@ -165,7 +178,7 @@ class Postgres(Service):
         """Login roles and databases as the postgresql role creates them: its users.yml and
         databases.yml, given these postgresql_users and postgresql_databases (the inventories'
         entries), as SQL through psql as the superuser. The SQL, passwords included, goes on psql's
-        stdin and the superuser's password in its environment, never on a command line."""
+        stdin and the superuser's password in its environment (psql_env)."""
         role = self.stack.role("postgresql", ["postgresql"], {
             **overrides(self.stack), "postgresql_users": users, "postgresql_databases": databases,
         }, key="postgresql users and databases")
@@ -176,7 +189,7 @@ class Postgres(Service):
             [str(find_pg_bin(self.stack) / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
              "-p", str(self.stack.port("PG_PORT")), "-U", "postgres", "-d", "postgres"],
             input=sql, text=True, capture_output=True,
-            env={**self.stack.base_env(), "PGPASSWORD": self.password_file.read_text().strip()},
+            env=self.psql_env(),
         )
         if result.returncode != 0:
             names = ", ".join([u["name"] for u in users] + [d["name"] for d in databases])
@@ -198,6 +211,9 @@ class Postgres(Service):
             note(f"postgresql already running (pid {pid}) on 127.0.0.1:{port}")
             return
         self.stack.check_ports_free(["PG_PORT"])
+        # The key is the server's alone (0600): as root, the postgres user's.
+        owner = ("postgres", "postgres") if self.root else (self.stack.user, self.stack.group)
+        pki.ensure_certificate(self.stack, "postgresql", *owner)
         self.write_config()
         log = self.dir / "postgres.log"
         result = self.as_pg(

@@ -92,7 +92,10 @@ class Rendered(unittest.TestCase):
         self.assertEqual(site["hive.server2.thrift.bind.host"], "127.0.0.1")
         self.assertEqual(site["metastore.thrift.bind.host"], "127.0.0.1")
         self.assertEqual(site["hive.metastore.uris"], f"thrift://127.0.0.1:{port('HIVE_METASTORE_PORT')}")
-        self.assertEqual(site["javax.jdo.option.ConnectionURL"], f"jdbc:postgresql://127.0.0.1:{port('PG_PORT')}/metastore")
+        # Over TLS, verified against the stack's CA.
+        ca = self.stack.state / "pki-host/ca.crt"
+        self.assertEqual(site["javax.jdo.option.ConnectionURL"],
+                         f"jdbc:postgresql://127.0.0.1:{port('PG_PORT')}/metastore?sslmode=verify-full&sslrootcert={ca}")
         self.assertEqual(site["javax.jdo.option.ConnectionPassword"], hive.db_password())
         self.assertEqual(hive.db_password_file.stat().st_mode & 0o777, 0o600)
         self.assertEqual(written["hive-site.xml"].stat().st_mode & 0o777, 0o640)
@@ -133,7 +136,8 @@ class Rendered(unittest.TestCase):
         # The environment of the role's drop-in, the password a private copy (systemd's LoadCredential).
         env, _ = commands["postgres_exporter"]
         credentials = monitoring.dir / "credentials"
-        self.assertEqual(env["DATA_SOURCE_URI"], f"127.0.0.1:{p('PG_PORT')}/postgres?sslmode=disable")
+        ca = self.stack.state / "pki-host/ca.crt"
+        self.assertEqual(env["DATA_SOURCE_URI"], f"127.0.0.1:{p('PG_PORT')}/postgres?sslmode=verify-full&sslrootcert={ca}")
         self.assertEqual(env["DATA_SOURCE_USER"], "mhfz_monitoring")
         self.assertEqual(env["DATA_SOURCE_PASS_FILE"], str(credentials / "pg-password"))
         self.assertEqual((credentials / "pg-password").read_text(), "secret")

@@ -2,7 +2,7 @@
 //! `bench/exporter-throughput` fills the tables it exports from.
 //!
 //! ```text
-//! MHFZ_PG_URL=postgres://admin@127.0.0.1:5432/db MHFZ_PG_PASSWORD_FILE=pw \
+//! MHFZ_PG_URL=postgres://admin@127.0.0.1:5432/db MHFZ_PG_PASSWORD_FILE=pw MHFZ_PG_CA_FILE=ca.pem \
 //!   cargo run --release -p mhfz-store --example load_records -- records.ndjson
 //! ```
 

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! MHFZ_PG_URL=postgres://admin@127.0.0.1:5432/empty_db MHFZ_PG_PASSWORD_FILE=pw \
+//!   MHFZ_PG_CA_FILE=ca.pem \
 //!   cargo run --release -p mhfz-store --example write_throughput -- records.ndjson [ROWS] [BATCH]
 //! ```
 //!

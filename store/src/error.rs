@@ -16,6 +16,38 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    #[error(
+        "cannot connect to PostgreSQL at {target}: TCP connections use TLS and verify the \
+         server's certificate, and no CA certificate is configured: set {var} to the PEM \
+         file of the CA that signed the server's certificate",
+        var = crate::CA_FILE_VAR
+    )]
+    NoCaFile {
+        /// `host:port/database as user`.
+        target: String,
+    },
+
+    #[error("cannot read the PostgreSQL CA file {path}: {source}")]
+    CaFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("the PostgreSQL CA file {path} is not valid PEM: {source}")]
+    CaFileInvalid {
+        path: PathBuf,
+        source: openssl::error::ErrorStack,
+    },
+
+    #[error(
+        "the PostgreSQL CA file {path} holds no PEM certificate \
+         (-----BEGIN CERTIFICATE-----)"
+    )]
+    CaFileEmpty { path: PathBuf },
+
+    #[error("setting up TLS: {0}")]
+    Tls(openssl::error::ErrorStack),
+
     #[error("cannot connect to PostgreSQL at {target}: {source}")]
     Connect {
         /// `host:port/database as user`.
@@ -127,12 +159,29 @@ impl StoreError {
         if source.is_closed() {
             return true;
         }
+        if is_tls_rejection(source) {
+            return false;
+        }
         match source.code() {
             // No SQL state: an I/O or protocol error on the connection.
             None => true,
             Some(code) => is_transient_state(code),
         }
     }
+}
+
+/// True when OpenSSL refused the handshake (a certificate that does not verify, a name that does
+/// not match, no common protocol): the same server will refuse again. I/O errors during the
+/// handshake carry no OpenSSL error stack and stay transient.
+fn is_tls_rejection(error: &postgres::Error) -> bool {
+    let mut cause = std::error::Error::source(error);
+    while let Some(error) = cause {
+        if let Some(tls) = error.downcast_ref::<openssl::ssl::Error>() {
+            return tls.ssl_error().is_some();
+        }
+        cause = error.source();
+    }
+    false
 }
 
 fn is_transient_state(code: &SqlState) -> bool {

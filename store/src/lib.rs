@@ -15,7 +15,8 @@
 //! - [`provision_roles`] creates the `mhfz_writer`, `mhfz_reader` and `mhfz_exporter` roles;
 //!   [`grant_privileges`] gives existing roles their rights (the deployment's way).
 //! - [`ConnectionSettings`] reads connection settings from the environment; passwords come
-//!   from the caller or a file and are never printed.
+//!   from the caller or a file and are never printed. [`connect`] uses TLS over TCP, verifying
+//!   the server's certificate and name against the CA file (`MHFZ_PG_CA_FILE`).
 
 mod error;
 mod export;
@@ -36,7 +37,9 @@ pub use history::{
 pub use migrate::{migrate, verify_migrations, Migration, MigrationReport, MIGRATIONS};
 pub use roles::{grant_privileges, provision_roles, Grantees, RoleNames, RolePasswords};
 pub use row::content_hash;
-pub use settings::{connect, ConnectionSettings, Password};
+pub use settings::{
+    connect, ConnectionSettings, Password, CA_FILE_VAR, PASSWORD_FILE_VAR, URL_VAR,
+};
 pub use write::{write_batch, write_each, BatchOutcome, RowOutcome, ScrapedRecord};
 
 /// The schema every table of this crate lives in.

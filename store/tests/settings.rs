@@ -1,6 +1,6 @@
 //! Connection settings: no database needed.
 
-use mhfz_store::{ConnectionSettings, Password, StoreError};
+use mhfz_store::{connect, ConnectionSettings, Password, StoreError, CA_FILE_VAR};
 
 #[test]
 fn a_url_with_a_password_is_refused_without_echoing_it() {
@@ -50,4 +50,94 @@ fn passwords_come_from_the_first_line_of_a_file_and_are_never_empty() {
         Err(StoreError::PasswordFile { .. })
     ));
     assert!(Password::new("").is_err());
+}
+
+/// `error` and its causes, as the programs print them.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        message.push_str(&format!(": {error}"));
+        cause = error.source();
+    }
+    message
+}
+
+/// The error `connect` returns: these settings must not connect.
+fn refused(settings: &ConnectionSettings) -> StoreError {
+    connect(settings).err().expect("connect must fail")
+}
+
+fn tcp_settings() -> ConnectionSettings {
+    // Port 1: nothing listens there, and these errors come before any connection.
+    ConnectionSettings::new("127.0.0.1", 1, "mhfz_writer", "mhfz")
+        .with_password(Password::new("pw").unwrap())
+}
+
+#[test]
+fn a_tcp_host_without_a_ca_file_is_refused_naming_the_target_and_the_variable() {
+    let error = refused(&tcp_settings());
+    assert!(
+        matches!(&error, StoreError::NoCaFile { target } if target == "127.0.0.1:1/mhfz as mhfz_writer"),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("127.0.0.1:1/mhfz as mhfz_writer"),
+        "{message}"
+    );
+    assert!(message.contains(CA_FILE_VAR), "{message}");
+    // Not a failure that waiting cures.
+    assert!(!error.is_transient());
+}
+
+#[test]
+fn a_ca_file_that_is_missing_or_holds_no_certificate_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing-ca.pem");
+    let error = refused(&tcp_settings().with_ca_file(&missing));
+    assert!(matches!(&error, StoreError::CaFile { path, .. } if *path == missing));
+    assert!(error.to_string().contains("missing-ca.pem"), "{error}");
+
+    let not_pem = dir.path().join("not-pem.pem");
+    std::fs::write(&not_pem, "just text\n").unwrap();
+    let error = refused(&tcp_settings().with_ca_file(&not_pem));
+    assert!(matches!(&error, StoreError::CaFileEmpty { path } if *path == not_pem));
+    assert!(error.to_string().contains("not-pem.pem"), "{error}");
+
+    let broken = dir.path().join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let error = refused(&tcp_settings().with_ca_file(&broken));
+    assert!(
+        matches!(&error, StoreError::CaFileInvalid { path, .. } if *path == broken),
+        "{error:?}"
+    );
+    assert!(chain(&error).contains("broken.pem"), "{}", chain(&error));
+}
+
+#[test]
+fn a_unix_socket_needs_no_ca_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ConnectionSettings::new(dir.path().to_str().unwrap(), 5432, "u", "db")
+        .with_password(Password::new("pw").unwrap());
+    // No server there: the error is the socket's, not a missing CA file.
+    let error = refused(&settings);
+    assert!(matches!(error, StoreError::Connect { .. }), "{error:?}");
+}
+
+#[test]
+fn unix_sockets_and_tcp_hosts_together_are_refused() {
+    let settings = ConnectionSettings::from_url("host=/run/postgresql,127.0.0.1 user=u dbname=db")
+        .unwrap()
+        .with_ca_file("/nonexistent/ca.pem");
+    let error = refused(&settings);
+    assert!(matches!(error, StoreError::Settings(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("Unix sockets and TCP"),
+        "{error}"
+    );
 }

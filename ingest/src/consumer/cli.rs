@@ -21,7 +21,9 @@ const EXIT_USAGE: u8 = 2;
 /// Consumes weapon records from Kafka into PostgreSQL (at least once, idempotent upserts).
 ///
 /// The database comes from MHFZ_PG_URL (a postgres:// URL or key=value string without a
-/// password) and the password file named by MHFZ_PG_PASSWORD_FILE. Run `mhfz-consumer
+/// password), the password file named by MHFZ_PG_PASSWORD_FILE and, for a TCP host, the CA
+/// file named by MHFZ_PG_CA_FILE (PEM: TLS, verifying the server's certificate and name; a
+/// TCP connection without it is refused). Run `mhfz-consumer
 /// migrate` once with an administrator's settings; the consumer itself runs as the
 /// least-privilege writer role, which cannot change the schema: at start it only checks that
 /// every migration is applied (`--migrate` applies them first, for a role that may). `mhfz-consumer

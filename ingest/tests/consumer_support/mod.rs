@@ -91,9 +91,8 @@ pub struct Fixture {
     pub group: String,
     /// The writer, reader and exporter roles, provisioned.
     pub roles: RoleNames,
-    writer_url: String,
-    admin_url: String,
-    admin_password_file: String,
+    admin_user: String,
+    admin_password_file: PathBuf,
     dir: TempDir,
 }
 
@@ -101,19 +100,16 @@ impl Fixture {
     /// Migrates with `mhfz-consumer migrate` (as the administrator), provisions the writer.
     pub fn new(partitions: i32) -> Fixture {
         let brokers = env("MHFZ_KAFKA_BOOTSTRAP");
-        let (host, port) = (env("MHFZ_PG_HOST"), env("MHFZ_PG_PORT"));
-        let admin_user = env("MHFZ_PG_ADMIN_USER");
-        let admin_password_file = env("MHFZ_PG_ADMIN_PASSWORD_FILE");
+        let admin_user = store_support::stack_var("MHFZ_PG_ADMIN_USER");
+        let admin_password_file =
+            PathBuf::from(store_support::stack_var("MHFZ_PG_ADMIN_PASSWORD_FILE"));
         let mut db = TestDatabase::create();
         let dir = tempfile::tempdir().unwrap();
 
-        let admin_url = format!("postgres://{admin_user}@{host}:{port}/{}", db.name);
-        let output = Command::new(env!("CARGO_BIN_EXE_mhfz-consumer"))
-            .arg("migrate")
-            .env("MHFZ_PG_URL", &admin_url)
-            .env("MHFZ_PG_PASSWORD_FILE", &admin_password_file)
-            .output()
-            .unwrap();
+        let mut migrate = Command::new(env!("CARGO_BIN_EXE_mhfz-consumer"));
+        migrate.arg("migrate");
+        db.connect_program_as(&mut migrate, &admin_user, &admin_password_file);
+        let output = migrate.output().unwrap();
         assert!(
             output.status.success(),
             "migrate: {}",
@@ -149,8 +145,7 @@ impl Fixture {
         )
         .unwrap();
         Fixture {
-            writer_url: format!("postgres://{}@{host}:{port}/{}", names.writer, db.name),
-            admin_url,
+            admin_user,
             admin_password_file,
             db,
             admin,
@@ -177,29 +172,30 @@ impl Fixture {
             .args(["--metrics-addr", "off", "--batch-timeout-ms", "200"])
             // A killed consumer's partitions are handed over after this long.
             .args(["--kafka-option", "session.timeout.ms=6000"])
-            .args(args)
-            .env("MHFZ_PG_URL", &self.writer_url)
-            .env("MHFZ_PG_PASSWORD_FILE", self.password_file());
+            .args(args);
+        self.db
+            .connect_program_as(&mut command, &self.roles.writer, &self.password_file());
         command
     }
 
     /// `mhfz-consumer ARGS` (a subcommand) as the database administrator, nothing else given.
     pub fn subcommand_as_admin(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mhfz-consumer"));
-        command
-            .args(args)
-            .env("MHFZ_PG_URL", &self.admin_url)
-            .env("MHFZ_PG_PASSWORD_FILE", &self.admin_password_file);
+        command.args(args);
+        self.connect_as_admin(&mut command);
         command
     }
 
     /// [`Self::consumer`] as the database administrator.
     pub fn consumer_as_admin(&self, args: &[&str]) -> Command {
         let mut command = self.consumer(args);
+        self.connect_as_admin(&mut command);
         command
-            .env("MHFZ_PG_URL", &self.admin_url)
-            .env("MHFZ_PG_PASSWORD_FILE", &self.admin_password_file);
-        command
+    }
+
+    fn connect_as_admin(&self, command: &mut Command) {
+        self.db
+            .connect_program_as(command, &self.admin_user, &self.admin_password_file);
     }
 
     /// Runs the consumer with `--until-idle` and returns its stderr; panics unless it exits 0.

@@ -18,8 +18,9 @@ use mhfz_streaming::loader::input_files;
 /// loads nothing.
 ///
 /// With --history, the changes come from PostgreSQL's weapon history: MHFZ_PG_URL
-/// (postgres://ROLE@host:port/database, a role that may read mhfz.weapon_versions) and
-/// MHFZ_PG_PASSWORD_FILE.
+/// (postgres://ROLE@host:port/database, a role that may read mhfz.weapon_versions),
+/// MHFZ_PG_PASSWORD_FILE and MHFZ_PG_CA_FILE (PEM, the CA that signed the server's
+/// certificate: TCP connections use TLS and verify the server's certificate and name).
 #[derive(Parser, Debug)]
 #[command(name = "mhfz-report", version)]
 struct Args {

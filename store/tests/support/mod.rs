@@ -7,11 +7,17 @@ use mhfz_record::{
     Layout, Material, Materials, PageVariant, RankRequirement, Sharpness, SharpnessColour,
     SharpnessSegment, TreeLink, WeaponClass, WeaponId, WeaponRecord,
 };
-use mhfz_store::{connect, ConnectionSettings, Password, RoleNames, ScrapedRecord};
+use mhfz_store::{
+    connect, ConnectionSettings, Password, RoleNames, ScrapedRecord, CA_FILE_VAR,
+    PASSWORD_FILE_VAR, URL_VAR,
+};
 use postgres::Client;
+use std::path::Path;
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// What `scripts/stack` exports for PostgreSQL (and `MHFZ_PG_CA_FILE`, which TCP needs).
 const REQUIRED_VARS: [&str; 4] = [
     "MHFZ_PG_HOST",
     "MHFZ_PG_PORT",
@@ -19,30 +25,37 @@ const REQUIRED_VARS: [&str; 4] = [
     "MHFZ_PG_ADMIN_PASSWORD_FILE",
 ];
 
-/// The administrator of the stack's server, on its maintenance database.
-fn server_admin() -> ConnectionSettings {
-    let var = |name: &str| {
-        std::env::var(name).unwrap_or_else(|_| {
-            panic!(
-                "{name} is not set: these tests need the project's PostgreSQL; run them via \
-                 `scripts/stack run -- cargo test` (it sets {})",
-                REQUIRED_VARS.join(", ")
-            )
-        })
-    };
-    let port = var("MHFZ_PG_PORT");
-    let port = port
-        .parse()
-        .unwrap_or_else(|_| panic!("MHFZ_PG_PORT={port:?} is not a port number"));
-    let password = Password::from_file(var("MHFZ_PG_ADMIN_PASSWORD_FILE").as_ref())
+/// A variable of the stack's PostgreSQL; panics, naming the way to run the tests, when unset.
+pub fn stack_var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: these tests need the project's PostgreSQL; run them via \
+             `scripts/stack run -- cargo test` (it sets {} and {CA_FILE_VAR})",
+            REQUIRED_VARS.join(", ")
+        )
+    })
+}
+
+/// The stack server's port.
+pub fn stack_port() -> u16 {
+    let port = stack_var("MHFZ_PG_PORT");
+    port.parse()
+        .unwrap_or_else(|_| panic!("MHFZ_PG_PORT={port:?} is not a port number"))
+}
+
+/// The administrator of the stack's server, on its maintenance database, verifying the server
+/// with the stack's CA (`MHFZ_PG_CA_FILE`, read as the programs read it).
+pub fn server_admin() -> ConnectionSettings {
+    let password = Password::from_file(stack_var("MHFZ_PG_ADMIN_PASSWORD_FILE").as_ref())
         .unwrap_or_else(|e| panic!("{e}"));
     ConnectionSettings::new(
-        &var("MHFZ_PG_HOST"),
-        port,
-        &var("MHFZ_PG_ADMIN_USER"),
+        &stack_var("MHFZ_PG_HOST"),
+        stack_port(),
+        &stack_var("MHFZ_PG_ADMIN_USER"),
         "postgres",
     )
     .with_password(password)
+    .with_ca_file_from_env()
 }
 
 /// A unique lower-case name: tests run in parallel, in several processes, on one server.
@@ -121,6 +134,28 @@ impl TestDatabase {
     /// Settings to log in to this database as `user`.
     pub fn settings_as(&self, user: &str, password: &Password) -> ConnectionSettings {
         self.admin_settings().with_user(user, password.clone())
+    }
+
+    /// The `MHFZ_PG_URL` of this database as `user` (no password in it).
+    pub fn url_as(&self, user: &str) -> String {
+        format!(
+            "postgres://{user}@{}:{}/{}",
+            stack_var("MHFZ_PG_HOST"),
+            stack_port(),
+            self.name
+        )
+    }
+
+    /// Sets what a program (`ConnectionSettings::from_env`) logs in to this database as `user`
+    /// with: `MHFZ_PG_URL`, `MHFZ_PG_PASSWORD_FILE` and the CA file these tests verify with.
+    pub fn connect_program_as(&self, command: &mut Command, user: &str, password_file: &Path) {
+        command
+            .env(URL_VAR, self.url_as(user))
+            .env(PASSWORD_FILE_VAR, password_file);
+        match self.server_admin.ca_file() {
+            Some(ca_file) => command.env(CA_FILE_VAR, ca_file),
+            None => command.env_remove(CA_FILE_VAR),
+        };
     }
 }
 

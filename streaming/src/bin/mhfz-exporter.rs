@@ -19,8 +19,10 @@ use mhfz_streaming::webhdfs::WebHdfs;
 /// export, or output cut short by a closed pipe, is not recorded, so the next export takes the
 /// same rows again.
 ///
-/// Connection: MHFZ_PG_URL (postgres://mhfz_exporter@host:port/database, no password) and
-/// MHFZ_PG_PASSWORD_FILE (a file holding the password). An hdfs:///PATH output goes through
+/// Connection: MHFZ_PG_URL (postgres://mhfz_exporter@host:port/database, no password),
+/// MHFZ_PG_PASSWORD_FILE (a file holding the password) and MHFZ_PG_CA_FILE (PEM, the CA that
+/// signed the server's certificate: TCP connections use TLS and verify the server's certificate
+/// and name). An hdfs:///PATH output goes through
 /// WebHDFS: MHFZ_WEBHDFS_URL (the NameNode, http://host:port) and MHFZ_HDFS_USER.
 #[derive(Parser, Debug)]
 #[command(name = "mhfz-exporter", version)]

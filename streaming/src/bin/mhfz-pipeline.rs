@@ -49,8 +49,9 @@ enum Command {
 /// output disagree); 6 the run is loaded and recorded but its report was not written; 75 another run holds the lock file or the export lock in PostgreSQL; 64 usage
 /// error; 1 any other error (settings).
 ///
-/// Connection: MHFZ_PG_URL (postgres://mhfz_exporter@host:port/database) and
-/// MHFZ_PG_PASSWORD_FILE.
+/// Connection: MHFZ_PG_URL (postgres://mhfz_exporter@host:port/database),
+/// MHFZ_PG_PASSWORD_FILE and MHFZ_PG_CA_FILE (PEM, the CA that signed the server's certificate:
+/// TCP connections use TLS and verify the server's certificate and name).
 #[derive(clap::Args, Debug)]
 struct RunArgs {
     /// Where the job runs: Hadoop streaming on YARN, Spark in local mode, or the local runner.

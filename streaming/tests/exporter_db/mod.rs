@@ -19,13 +19,14 @@ use store_support::{count, scraped, TestDatabase, RUN_ID};
 const EXPORTER: &str = env!("CARGO_BIN_EXE_mhfz-exporter");
 
 /// A migrated database with the roles provisioned, and what `mhfz-exporter` needs to log in
-/// as the exporter role: `MHFZ_PG_URL` and a password file.
+/// as the exporter role: `MHFZ_PG_URL`, a password file and the CA file.
 pub struct Fixture {
     pub db: TestDatabase,
     pub admin: Client,
     pub dir: TempDir,
     pub url: String,
     pub password_file: PathBuf,
+    exporter: String,
 }
 
 impl Fixture {
@@ -42,21 +43,13 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let password_file = dir.path().join("exporter-password");
         std::fs::write(&password_file, format!("{exporter_password}\n")).unwrap();
-        // TestDatabase::create has checked that these are set.
-        let var = |name| std::env::var(name).unwrap();
-        let url = format!(
-            "postgres://{}@{}:{}/{}",
-            names.exporter,
-            var("MHFZ_PG_HOST"),
-            var("MHFZ_PG_PORT"),
-            db.name
-        );
         Fixture {
+            url: db.url_as(&names.exporter),
             db,
             admin,
             dir,
-            url,
             password_file,
+            exporter: names.exporter,
         }
     }
 
@@ -74,9 +67,8 @@ impl Fixture {
 
     /// Sets the variables `command` logs in as the exporter role with.
     pub fn connect_as_exporter(&self, command: &mut Command) {
-        command
-            .env("MHFZ_PG_URL", &self.url)
-            .env("MHFZ_PG_PASSWORD_FILE", &self.password_file);
+        self.db
+            .connect_program_as(command, &self.exporter, &self.password_file);
     }
 
     /// Runs the exporter; asserts success; returns (stdout, stderr).
