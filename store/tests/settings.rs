@@ -1,6 +1,9 @@
 //! Connection settings: no database needed.
 
+mod support;
+
 use mhfz_store::{connect, ConnectionSettings, Password, StoreError, CA_FILE_VAR};
+use support::chain;
 
 #[test]
 fn a_url_with_a_password_is_refused_without_echoing_it() {
@@ -50,17 +53,6 @@ fn passwords_come_from_the_first_line_of_a_file_and_are_never_empty() {
         Err(StoreError::PasswordFile { .. })
     ));
     assert!(Password::new("").is_err());
-}
-
-/// `error` and its causes, as the programs print them.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut cause = error.source();
-    while let Some(error) = cause {
-        message.push_str(&format!(": {error}"));
-        cause = error.source();
-    }
-    message
 }
 
 /// The error `connect` returns: these settings must not connect.

@@ -17,18 +17,7 @@ use openssl::x509::extension::BasicConstraints;
 use openssl::x509::{X509NameBuilder, X509};
 use postgres::config::SslMode;
 use postgres::{Client, NoTls};
-use support::{server_admin, stack_port, stack_var};
-
-/// `error` and its causes, as the programs print them.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut cause = error.source();
-    while let Some(error) = cause {
-        message.push_str(&format!(": {error}"));
-        cause = error.source();
-    }
-    message
-}
+use support::{chain, server_admin, stack_port, stack_var};
 
 fn is_encrypted(client: &mut Client) -> bool {
     client
