@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import procs
+from . import procs, render
 from .errors import StackError, note
 
 PLAY = """- name: The stack's certificate
@@ -60,9 +60,7 @@ def ensure_certificate(stack, service, key_owner, key_group):
         "pki_key_owner": key_owner, "pki_key_group": key_group,
     }), mode=0o600)
     playbook = Path(sys.executable).parent / "ansible-playbook"
-    env = {**stack.base_env(), "ANSIBLE_CONFIG": str(stack.repo / "ansible" / "ansible.cfg"),
-           "ANSIBLE_HOME": str(scratch), "ANSIBLE_LOCAL_TEMP": str(scratch / "tmp"),
-           "ANSIBLE_LOCALHOST_WARNING": "false", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false"}
+    env = {**stack.base_env(), **render.ansible_environment(stack.repo, scratch)}
     try:
         result = subprocess.run([str(playbook), "-i", "localhost,", "-e", f"@{variables}", str(scratch / "pki.yml")],
                                 env=env, capture_output=True, text=True)

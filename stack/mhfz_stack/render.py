@@ -24,16 +24,24 @@ HOST = "localhost"
 _ansible = None
 
 
+def ansible_environment(repo, scratch):
+    """The stack's Ansible settings: the project's configuration, scratch files under the state
+    dir, no warnings about the one-host inventory (for this process and for ansible-playbook)."""
+    return {
+        "ANSIBLE_CONFIG": str(Path(repo) / "ansible" / "ansible.cfg"),
+        "ANSIBLE_HOME": str(scratch),
+        "ANSIBLE_LOCAL_TEMP": str(Path(scratch) / "tmp"),
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+    }
+
+
 def _import_ansible(repo, scratch):
     """Ansible's modules, imported once, after pointing its configuration and scratch dirs."""
     global _ansible
     if _ansible is None:
         scratch.mkdir(parents=True, exist_ok=True)
-        os.environ["ANSIBLE_CONFIG"] = str(repo / "ansible" / "ansible.cfg")
-        os.environ["ANSIBLE_HOME"] = str(scratch)
-        os.environ["ANSIBLE_LOCAL_TEMP"] = str(scratch / "tmp")
-        os.environ["ANSIBLE_INVENTORY_UNPARSED_WARNING"] = "false"
-        os.environ["ANSIBLE_LOCALHOST_WARNING"] = "false"
+        os.environ.update(ansible_environment(repo, scratch))
         try:
             from ansible._internal._templating import _template_vars
             from ansible.inventory.manager import InventoryManager
