@@ -111,6 +111,17 @@ class InsecureSettings(unittest.TestCase):
         self.assertIn("a controller directory outside the repository", result.stderr)
         self.assertFalse((REPO / "pki").exists(), "the check made a CA directory")
 
+    def test_an_unusable_kafka_password_is_named(self):
+        def with_comma(group_vars):
+            group_vars["kafka_admin_password"] = "a-long-password,with-a-comma"
+            return group_vars
+        with tempfile.TemporaryDirectory(prefix="broken-inventory.") as scratch:
+            result = run_check(edited_copy(scratch, "vagrant", "group_vars/kafka.yml", with_comma))
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn(": kafka-1: ", result.stderr)
+        self.assertIn("no password may hold quotes, backslashes, commas", result.stderr)
+        self.assertNotIn("with-a-comma", result.stdout + result.stderr)
+
 
 class UnaddressedHost(unittest.TestCase):
     def test_a_host_the_firewall_cannot_address_is_named(self):

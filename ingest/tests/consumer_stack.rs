@@ -4,7 +4,8 @@
 mod consumer_support;
 
 use consumer_support::{
-    keyed, records_of_every_class, summary_count, wait_exit, wait_for, Fixture,
+    keyed, output_within, records_of_every_class, stack_user, summary_count, wait_exit, wait_for,
+    Fixture,
 };
 use mhfz_record::WeaponClass;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -393,6 +394,33 @@ fn a_kafka_option_reaches_the_dead_letter_producer_too() {
     assert_eq!(summary_count(&stderr, "dead-lettered"), 1, "{stderr}");
     assert_eq!(fixture.dead_letters(1)[0].value.len(), 4000);
     assert_eq!(fixture.rows(), 0);
+}
+
+#[test]
+fn a_wrong_kafka_password_stops_the_consumer_naming_the_user_not_the_password() {
+    let fixture = Fixture::new(1);
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = format!("not-the-password-{}", std::process::id());
+    let password_file = dir.path().join("wrong-password");
+    std::fs::write(&password_file, format!("{wrong}\n")).unwrap();
+    let password_arg = password_file.display().to_string();
+    // Not --until-idle: a consumer that does not stop on the refusal runs until killed.
+    let mut consumer = fixture.consumer(&["--kafka-password-file", &password_arg]);
+    let output = output_within(&mut consumer, Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "authentication failed for user {:?}",
+            stack_user()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&fixture.brokers),
+        "names the brokers: {stderr}"
+    );
+    assert!(!stderr.contains(&wrong), "shows the password: {stderr}");
 }
 
 #[test]

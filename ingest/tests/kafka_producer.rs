@@ -1,32 +1,31 @@
 //! `mhfz-scraper --kafka` against the real broker of the local stack
 //! (`scripts/stack run -- cargo test -p mhfz-ingest --test kafka_producer`).
 
+mod kafka_support;
 mod util;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use mhfz_ingest::kafka::platform_topics;
+use mhfz_ingest::kafka::{platform_topics, ClientRole};
 use mhfz_record::{Envelope, WeaponRecord, SCHEMA_VERSION};
 use rdkafka::admin::{AdminClient, AdminOptions, ResourceSpecifier};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
+use kafka_support::{bootstrap, output_within, stack_settings, stack_user, TestCa};
 use util::*;
 
 /// A broker nothing listens on.
 const UNREACHABLE: &str = "127.0.0.1:1";
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn bootstrap() -> String {
-    std::env::var("MHFZ_KAFKA_BOOTSTRAP").unwrap_or_else(|_| {
-        panic!("MHFZ_KAFKA_BOOTSTRAP is not set: run via scripts/stack run -- cargo test")
-    })
-}
+/// Kills a scraper that should have stopped on its own long before (a refused one).
+const HANG_BOUND: Duration = Duration::from_secs(60);
 
 /// A topic name no other test (or earlier run) uses.
 fn fresh_topic(purpose: &str) -> String {
@@ -54,9 +53,9 @@ fn scrape_to_kafka(site: &[OsString], brokers: &str, more: &[&str]) -> std::proc
 }
 
 /// The topic's configs as the broker reports them.
-fn topic_configs(brokers: &str, topic: &str) -> BTreeMap<String, String> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+fn topic_configs(topic: &str) -> BTreeMap<String, String> {
+    let admin: AdminClient<DefaultClientContext> = stack_settings("mhfz-test")
+        .client_config(ClientRole::Admin)
         .create()
         .expect("an admin client");
     let described = futures_executor::block_on(admin.describe_configs(
@@ -76,11 +75,12 @@ fn topic_configs(brokers: &str, topic: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn consumer(brokers: &str) -> BaseConsumer {
-    ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", fresh_topic("reader"))
-        .set("enable.auto.commit", "false")
+fn consumer() -> BaseConsumer {
+    stack_settings("mhfz-test")
+        .client_config(ClientRole::Consumer {
+            group: &fresh_topic("reader"),
+            instance: None,
+        })
         .create()
         .expect("a Kafka consumer")
 }
@@ -156,7 +156,7 @@ fn every_record_arrives_keyed_by_weapon_id_in_an_explicitly_created_topic() {
     );
 
     // Created as the platform's topic definition says (ingest/src/kafka/topics.json).
-    let consumer = consumer(&brokers);
+    let consumer = consumer();
     let definitions = platform_topics();
     for (name, definition) in [
         (topic.clone(), &definitions.records),
@@ -166,7 +166,7 @@ fn every_record_arrives_keyed_by_weapon_id_in_an_explicitly_created_topic() {
             partition_count(&consumer, &name),
             definition.partitions as usize
         );
-        let configs = topic_configs(&brokers, &name);
+        let configs = topic_configs(&name);
         for (key, value) in &definition.configs {
             assert_eq!(configs.get(key), Some(value), "{name}: {key}");
         }
@@ -303,7 +303,7 @@ fn producing_to_a_topic_nobody_created_fails_instead_of_creating_it() {
         )),
         "{stderr}"
     );
-    let metadata = consumer(&brokers)
+    let metadata = consumer()
         .fetch_metadata(Some(&topic), TIMEOUT)
         .expect("metadata");
     assert!(
@@ -355,6 +355,12 @@ fn a_bad_kafka_option_fails_before_the_scrape_naming_it() {
         ("no.such.property=1", "no.such.property"),
         ("linger.ms=soon", "linger.ms"),
         ("bootstrap.servers=elsewhere:9092", "bootstrap.servers"),
+        ("security.protocol=PLAINTEXT", "--kafka-ca-file"),
+        ("sasl.password=guess", "--kafka-password-file"),
+        (
+            "enable.ssl.certificate.verification=false",
+            "--kafka-ca-file",
+        ),
     ] {
         let started = Instant::now();
         let output = scrape_to_kafka(&site, UNREACHABLE, &["--kafka-option", option]);
@@ -364,4 +370,115 @@ fn a_bad_kafka_option_fails_before_the_scrape_naming_it() {
         assert!(!stderr.contains("records"), "scraped anyway: {stderr}");
         assert!(started.elapsed() < Duration::from_secs(10), "{option}");
     }
+}
+
+/// `mhfz-scraper --kafka` on the stack's broker, as the stack's user but for `more` (which come
+/// last and override); killed if it runs past [`HANG_BOUND`].
+fn scrape_to_stack_within_bound(site: &[OsString], more: &[&str]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mhfz-scraper"));
+    command
+        .args(site)
+        .args(["--kafka", &bootstrap(), "--topic", &fresh_topic("refused")])
+        .args(more);
+    output_within(&mut command, HANG_BOUND)
+}
+
+#[test]
+fn a_wrong_password_stops_the_scraper_before_the_scrape_naming_the_user_not_the_password() {
+    let root = tempfile::tempdir().unwrap();
+    let (site, _) = long_sword_site(root.path());
+    let wrong = format!("not-the-password-{}", uuid::Uuid::now_v7().simple());
+    let password_file = root.path().join("wrong-password");
+    std::fs::write(&password_file, format!("{wrong}\n")).unwrap();
+    let output = scrape_to_stack_within_bound(
+        &site,
+        &[
+            "--kafka-password-file",
+            &password_file.display().to_string(),
+        ],
+    );
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "authentication failed for user {:?}",
+            stack_user()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&bootstrap()), "names the brokers: {stderr}");
+    assert!(!stderr.contains(&wrong), "shows the password: {stderr}");
+    assert!(!stderr.contains("records"), "scraped anyway: {stderr}");
+}
+
+#[test]
+fn a_broker_certificate_another_ca_signed_stops_the_scraper_before_the_scrape() {
+    let root = tempfile::tempdir().unwrap();
+    let (site, _) = long_sword_site(root.path());
+    let other_ca = root.path().join("other-ca.pem");
+    std::fs::write(&other_ca, TestCa::new("not the platform's CA").pem()).unwrap();
+    let output =
+        scrape_to_stack_within_bound(&site, &["--kafka-ca-file", &other_ca.display().to_string()]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("TLS handshake failed") && stderr.contains("certificate"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("other-ca.pem"),
+        "names the CA file: {stderr}"
+    );
+    assert!(!stderr.contains("records"), "scraped anyway: {stderr}");
+}
+
+/// The stack's pipeline logins carry the platform's ACLs (ansible/deploy_kafka.yml, made by the
+/// kafka role's own tasks): the consumer's may not write the records topic; the scraper's may.
+#[test]
+fn the_consumer_login_may_not_write_the_records_topic_the_scraper_login_may() {
+    let platform = platform_topics();
+    let records = platform.records.name.as_str();
+    // The topic as the kafka role makes it (the stack's super user creates it once).
+    mhfz_ingest::kafka::create_topics(
+        &stack_settings("mhfz-test-admin"),
+        &[platform.records.spec(records, 1)],
+    )
+    .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let (site, _) = long_sword_site(root.path());
+    let as_login = |login: &str| {
+        let user = kafka_support::stack_var(&format!("MHFZ_KAFKA_{login}_USER"));
+        let password_file = kafka_support::stack_var(&format!("MHFZ_KAFKA_{login}_PASSWORD_FILE"));
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mhfz-scraper"));
+        command
+            .args(&site)
+            .args([
+                "--kafka",
+                &bootstrap(),
+                "--topic",
+                records,
+                "--no-create-topics",
+                "--quiet",
+            ])
+            .args([
+                "--kafka-user",
+                &user,
+                "--kafka-password-file",
+                &password_file,
+            ]);
+        (user, output_within(&mut command, HANG_BOUND))
+    };
+
+    let (consumer, refused) = as_login("CONSUMER");
+    let stderr = stderr_of(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "authorization failed: the brokers' ACLs deny user {consumer:?}"
+        )),
+        "{stderr}"
+    );
+
+    let (_, written) = as_login("SCRAPER");
+    assert!(written.status.success(), "{}", stderr_of(&written));
 }

@@ -14,10 +14,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use consumer_support::{wait_exit, wait_for, Fixture};
+use consumer_support::{stack_settings, wait_exit, wait_for, Fixture};
+use mhfz_ingest::kafka::ClientRole;
 use mhfz_record::WeaponRecord;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::ClientConfig;
 use util::mirror::{mirror_dir, mirrored};
 
 /// A scrape of the whole mirror takes a minute or two with the debug binary.
@@ -79,8 +79,9 @@ fn copy_path(dir: &tempfile::TempDir) -> PathBuf {
 /// Messages in the fixture's topic (sum of the partitions' high watermarks); `None` while
 /// the broker does not answer.
 fn messages_in_topic(fixture: &Fixture) -> Option<i64> {
-    let reader: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &fixture.brokers)
+    // Metadata and watermarks only: no group, the admin role's keys.
+    let reader: BaseConsumer = stack_settings("mhfz-test")
+        .client_config(ClientRole::Admin)
         .create()
         .unwrap();
     let timeout = Duration::from_secs(5);

@@ -166,6 +166,8 @@ class Stack:
         self.pg_user = env("MHFZ_PG_ADMIN_USER")
         self.pg_password_file = env("MHFZ_PG_ADMIN_PASSWORD_FILE")
         self.kafka_classpath = env("MHFZ_KAFKA_CLASSPATH")
+        # The tools' login (SASL_SSL as the stack's admin): the kafka role's client settings.
+        self.kafka_client_properties = env("MHFZ_KAFKA_CLIENT_PROPERTIES")
         self.textfile_dir = env("MHFZ_NODE_EXPORTER_TEXTFILE_DIR")
         self.consumer_addr = env("MHFZ_CONSUMER_METRICS_ADDR")
         self.release = Path(env("MHFZ_RELEASE_DIR"))
@@ -252,6 +254,8 @@ class Stack:
                 "org.apache.kafka.tools.ConsoleProducer",
                 "--bootstrap-server",
                 self.brokers,
+                "--command-config",
+                self.kafka_client_properties,
                 "--topic",
                 TOPIC,
             ],

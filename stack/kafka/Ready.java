@@ -1,7 +1,10 @@
 // Waits until a broker answers a metadata request and lists at least one live node, i.e. it is
 // registered and unfenced, so topics can be created right away. Run in source-file mode:
-//   java -cp 'JARS/*' Ready.java BOOTSTRAP BROKER_PID TIMEOUT_SECONDS
+//   java -cp 'JARS/*' Ready.java BOOTSTRAP BROKER_PID TIMEOUT_SECONDS CLIENT_PROPERTIES
+// CLIENT_PROPERTIES: the client's security settings (the kafka role's admin-client.properties).
 // Exit status: 0 ready, 1 timed out, 2 the broker process ended, 64 usage.
+import java.io.FileReader;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -10,9 +13,9 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 
 public class Ready {
-    public static void main(String[] args) throws InterruptedException {
-        if (args.length != 3) {
-            System.err.println("usage: Ready BOOTSTRAP BROKER_PID TIMEOUT_SECONDS");
+    public static void main(String[] args) throws InterruptedException, IOException {
+        if (args.length != 4) {
+            System.err.println("usage: Ready BOOTSTRAP BROKER_PID TIMEOUT_SECONDS CLIENT_PROPERTIES");
             System.exit(64);
         }
         String bootstrap = args[0];
@@ -20,6 +23,9 @@ public class Ready {
         Instant deadline = Instant.now().plusSeconds(Long.parseLong(args[2]));
 
         Properties config = new Properties();
+        try (FileReader properties = new FileReader(args[3])) {
+            config.load(properties);
+        }
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000);
         config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000);

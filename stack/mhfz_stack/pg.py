@@ -202,6 +202,11 @@ class Postgres(Service):
         self.write_as_pg(self.data / "pg_hba.conf", role.render_template("pg_hba.conf.j2"))
         self.write_as_pg(self.data / "stack.conf", f"unix_socket_directories = '{self.dir / 'socket'}'\n")
 
+    def certificates(self):
+        # The key is the server's alone (0600): as root, the postgres user's.
+        owner = ("postgres", "postgres") if self.root else (self.stack.user, self.stack.group)
+        return [("postgresql", *owner, False)]
+
     def start(self):
         bin_dir = find_pg_bin(self.stack)
         self.init(bin_dir)
@@ -211,9 +216,6 @@ class Postgres(Service):
             note(f"postgresql already running (pid {pid}) on 127.0.0.1:{port}")
             return
         self.stack.check_ports_free(["PG_PORT"])
-        # The key is the server's alone (0600): as root, the postgres user's.
-        owner = ("postgres", "postgres") if self.root else (self.stack.user, self.stack.group)
-        pki.ensure_certificate(self.stack, "postgresql", *owner)
         self.write_config()
         log = self.dir / "postgres.log"
         result = self.as_pg(

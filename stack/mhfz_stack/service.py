@@ -18,6 +18,11 @@ class Service:
         """The client variables it exports ({name: value})."""
         return {}
 
+    def certificates(self):
+        """The certificates it needs from the stack's CA: (service, key owner, key group, bundle)
+        each, issued before any service starts (pki.ensure_certificates)."""
+        return []
+
     def start(self):
         """Nothing to do when running; else start it and wait until it really answers."""
         raise NotImplementedError

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import hadoop, hive, jars, kafka, monitoring, pg, procs, state
+from . import hadoop, hive, jars, kafka, monitoring, pg, pki, procs, state
 from .errors import StackError, note
 from .render import Role
 
@@ -179,6 +179,8 @@ class Stack:
         env = self.environment()
         procs.write_atomically(self.state / "env.json", json.dumps(env, indent=2) + "\n")
         try:
+            # One run of the pki role for every certificate the services need.
+            pki.ensure_certificates(self, [c for name in self.selected for c in self.services[name].certificates()])
             for name in self.selected:
                 self.services[name].start()
         except BaseException:

@@ -6,6 +6,7 @@ port another stack (or a deployed service) may hold.
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 import unittest
@@ -48,12 +49,23 @@ class Rendered(unittest.TestCase):
     def test_kafka(self):
         kafka = self.stack.services["kafka"]
         written = kafka.role().render_config("configure.yml", kafka.dir / "conf")
-        self.assertEqual(sorted(written), ["jmx-exporter.yml", "log4j2.properties", "server.properties",
+        self.assertEqual(sorted(written), ["admin-client.properties", "controller-client.properties",
+                                           "jmx-exporter.yml", "log4j2.properties", "server.properties",
                                            "tools-log4j2.properties"])
         properties = (kafka.dir / "conf/server.properties").read_text()
-        self.assertIn(f"listeners=PLAINTEXT://127.0.0.1:{self.stack.port('KAFKA_PORT')},CONTROLLER://127.0.0.1:"
+        self.assertIn(f"listeners=BROKER://127.0.0.1:{self.stack.port('KAFKA_PORT')},CONTROLLER://127.0.0.1:"
                       f"{self.stack.port('KAFKA_CONTROLLER_PORT')}", properties)
         self.assertIn("auto.create.topics.enable=false", properties)  # the role's, not the stack's
+        # The role's security, with the stack's certificate and admin password.
+        self.assertIn("listener.security.protocol.map=BROKER:SASL_SSL,CONTROLLER:SSL", properties)
+        self.assertIn("allow.everyone.if.no.acl.found=false", properties)
+        self.assertIn(f"ssl.keystore.location={self.dir}/stack/pki-host/kafka.pem", properties)
+        password = (self.dir / "stack/kafka-admin-password").read_text()
+        self.assertIn(f'username="kafka-admin" password="{password}";', properties)
+        self.assertEqual(stat.S_IMODE((kafka.dir / "conf/server.properties").stat().st_mode), 0o640)
+        admin_client = (kafka.dir / "conf/admin-client.properties").read_text()
+        self.assertIn("security.protocol=SASL_SSL", admin_client)
+        self.assertIn(f"ssl.truststore.location={self.dir}/stack/pki-host/ca.crt", admin_client)
         self.assert_local("server.properties", properties)
         _, argv = kafka.role().unit_command("kafka.service.j2")
         self.assert_local("kafka's command line", " ".join(argv))

@@ -2,19 +2,14 @@
 //! whose certificate names 127.0.0.1 and localhost: the server is verified by its CA and name.
 
 mod support;
+// A CA that is not the stack's (shared with the ingest crate's Kafka tests).
+#[path = "support/test_ca.rs"]
+mod test_ca;
 
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
 use mhfz_store::{connect, ConnectionSettings, Password, StoreError};
-use openssl::asn1::Asn1Time;
-use openssl::bn::BigNum;
-use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::MessageDigest;
-use openssl::nid::Nid;
-use openssl::pkey::PKey;
-use openssl::x509::extension::BasicConstraints;
-use openssl::x509::{X509NameBuilder, X509};
 use postgres::config::SslMode;
 use postgres::{Client, NoTls};
 use support::{chain, server_admin, stack_port, stack_var};
@@ -102,7 +97,7 @@ fn sslmode_disable_in_the_url_does_not_turn_tls_off() {
 fn a_server_certificate_from_another_ca_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let other_ca = dir.path().join("other-ca.pem");
-    std::fs::write(&other_ca, self_signed_ca("not the stack's CA")).unwrap();
+    std::fs::write(&other_ca, test_ca::TestCa::new("not the stack's CA").pem()).unwrap();
     let message = refused_handshake(&admin_at(&stack_host()).with_ca_file(&other_ca));
     // The chain ends at a CA not trusted here.
     assert!(
@@ -145,33 +140,4 @@ fn the_server_refuses_plaintext() {
         .to_string();
     assert!(message.contains("pg_hba.conf"), "{message}");
     assert!(message.contains("no encryption"), "{message}");
-}
-
-/// A self-signed CA certificate, PEM.
-fn self_signed_ca(name: &str) -> Vec<u8> {
-    let key = PKey::from_ec_key(
-        EcKey::generate(&EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap()).unwrap(),
-    )
-    .unwrap();
-    let mut subject = X509NameBuilder::new().unwrap();
-    subject.append_entry_by_nid(Nid::COMMONNAME, name).unwrap();
-    let subject = subject.build();
-    let mut builder = X509::builder().unwrap();
-    builder.set_version(2).unwrap();
-    let serial = BigNum::from_u32(1).unwrap().to_asn1_integer().unwrap();
-    builder.set_serial_number(&serial).unwrap();
-    builder.set_subject_name(&subject).unwrap();
-    builder.set_issuer_name(&subject).unwrap();
-    builder.set_pubkey(&key).unwrap();
-    builder
-        .set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    builder
-        .set_not_after(&Asn1Time::days_from_now(1).unwrap())
-        .unwrap();
-    builder
-        .append_extension(BasicConstraints::new().critical().ca().build().unwrap())
-        .unwrap();
-    builder.sign(&key, MessageDigest::sha256()).unwrap();
-    builder.build().to_pem().unwrap()
 }

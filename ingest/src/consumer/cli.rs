@@ -12,7 +12,9 @@ use mhfz_store::{connect, grant_privileges, migrate, ConnectionSettings, Grantee
 
 use crate::consumer::metrics::{self, Metrics};
 use crate::consumer::{run, ConsumerConfig, ConsumerError};
-use crate::kafka::{parse_property, platform_topics, user_properties, KafkaClientSettings};
+use crate::kafka::{
+    parse_property, platform_topics, user_properties, KafkaClientSettings, KafkaCredentialArgs,
+};
 
 const EXIT_OK: u8 = 0;
 const EXIT_FATAL: u8 = 1;
@@ -23,7 +25,10 @@ const EXIT_USAGE: u8 = 2;
 /// The database comes from MHFZ_PG_URL (a postgres:// URL or key=value string without a
 /// password), the password file named by MHFZ_PG_PASSWORD_FILE and, for a TCP host, the CA
 /// file named by MHFZ_PG_CA_FILE (PEM: TLS, verifying the server's certificate and name; a
-/// TCP connection without it is refused). Run `mhfz-consumer
+/// TCP connection without it is refused). Kafka is reached over TLS only, verifying the brokers'
+/// certificates against --kafka-ca-file, logging in with SASL/SCRAM-SHA-512 as --kafka-user
+/// with the password in --kafka-password-file; a refused login or an untrusted broker stops the
+/// consumer at once, saying which. Run `mhfz-consumer
 /// migrate` once with an administrator's settings; the consumer itself runs as the
 /// least-privilege writer role, which cannot change the schema: at start it only checks that
 /// every migration is applied (`--migrate` applies them first, for a role that may). `mhfz-consumer
@@ -103,12 +108,15 @@ struct ConsumeArgs {
     /// Apply pending migrations before consuming (needs DDL rights).
     #[arg(long)]
     migrate: bool,
+    #[command(flatten)]
+    kafka_credentials: KafkaCredentialArgs,
     /// Extra librdkafka setting of both Kafka clients (the consumer and the dead-letter
-    /// producer), KEY=VALUE (repeatable): security, tuning, e.g. session.timeout.ms=6000.
+    /// producer), KEY=VALUE (repeatable): tuning, e.g. session.timeout.ms=6000 (not the
+    /// security settings).
     #[arg(long = "kafka-option", value_name = "KEY=VALUE", value_parser = parse_property)]
     kafka_options: Vec<(String, String)>,
     /// librdkafka properties from FILE, KEY=VALUE per line, before the --kafka-options: for
-    /// secrets (sasl.password), which do not belong on a command line.
+    /// secrets (ssl.key.password), which do not belong on a command line.
     #[arg(long, value_name = "FILE")]
     kafka_options_file: Option<PathBuf>,
 }
@@ -181,8 +189,10 @@ fn run_args(args: Args) -> Result<(), ConsumerError> {
         consume.kafka_options_file.as_deref(),
         &consume.kafka_options,
     )?;
+    let credentials = consume.kafka_credentials.credentials()?;
     let config = ConsumerConfig {
-        kafka: KafkaClientSettings::new(brokers, "mhfz-consumer").with_properties(properties),
+        kafka: KafkaClientSettings::new(brokers, "mhfz-consumer", credentials)
+            .with_properties(properties),
         topic: consume.topic,
         group: consume.group,
         instance_id: consume.instance_id,

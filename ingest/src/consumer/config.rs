@@ -84,7 +84,11 @@ mod tests {
 
     fn valid() -> ConsumerConfig {
         ConsumerConfig {
-            kafka: KafkaClientSettings::new("127.0.0.1:9092", "mhfz-consumer"),
+            kafka: KafkaClientSettings::new(
+                "127.0.0.1:9092",
+                "mhfz-consumer",
+                crate::kafka::client::test_credentials(),
+            ),
             topic: "weapon_data".into(),
             group: "mhfz-consumer".into(),
             instance_id: Some("pipeline-1".into()),

@@ -3,7 +3,7 @@
 use mhfz_store::StoreError;
 use rdkafka::error::KafkaError;
 
-use crate::kafka::KafkaConfigError;
+use crate::kafka::{KafkaConfigError, KafkaRefusal};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumerError {
@@ -12,6 +12,17 @@ pub enum ConsumerError {
 
     #[error("invalid Kafka configuration: {0}")]
     KafkaConfig(#[from] KafkaConfigError),
+
+    #[error(transparent)]
+    KafkaRefused(#[from] KafkaRefusal),
+
+    /// The brokers' ACLs deny the consumer's user what it asked: retrying cannot help.
+    #[error("Kafka at {brokers}: {doing}: {reason}")]
+    Unauthorized {
+        brokers: String,
+        doing: String,
+        reason: String,
+    },
 
     #[error("Kafka: {context}: {source}")]
     Kafka {

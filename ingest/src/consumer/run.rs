@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use mhfz_store::{ConnectionSettings, ScrapedRecord, StoreError};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::consumer::dead_letter::{DeadLetter, DeadLetterProducer, Source};
@@ -18,7 +19,7 @@ use crate::consumer::decode::{decode, Decoded};
 use crate::consumer::metrics::Metrics;
 use crate::consumer::store::{Store, Written};
 use crate::consumer::{ConsumerConfig, ConsumerError};
-use crate::kafka::ClientRole;
+use crate::kafka::{ClientRole, KafkaClientSettings};
 
 /// Longest single wait in `poll`, so that a shutdown request is noticed quickly.
 const POLL_SLICE: Duration = Duration::from_millis(100);
@@ -65,6 +66,8 @@ pub fn run(
     shutdown: &Arc<AtomicBool>,
 ) -> Result<RunSummary, ConsumerError> {
     config.validate()?;
+    // A wrong password or an untrusted broker stops the consumer here, saying so.
+    config.kafka.check_access()?;
     let mut store = Store::open(database, config.write_attempts)?;
     let dead_letters = DeadLetterProducer::new(&config.kafka, &config.dead_letter_topic)?;
     // The loop's own keys (manual commits) come with the consumer role; the user's options
@@ -78,7 +81,7 @@ pub fn run(
         .create()
         .map_err(ConsumerError::kafka("creating the consumer"))?;
     for topic in [&config.topic, &config.dead_letter_topic] {
-        check_topic_exists(&consumer, topic, config.kafka.request_timeout)?;
+        check_topic_exists(&consumer, &config.kafka, topic)?;
     }
     consumer
         .subscribe(&[&config.topic])
@@ -86,6 +89,7 @@ pub fn run(
 
     let mut after_write = AfterWrite {
         consumer: &consumer,
+        config,
         dead_letters,
         committed: BTreeMap::new(),
         metrics,
@@ -162,21 +166,45 @@ fn writer_gone() -> ConsumerError {
     ConsumerError::Config("the database writer thread stopped unexpectedly".to_string())
 }
 
+/// The error that stops the consumer when `error` is a refusal that retrying cannot cure (which
+/// librdkafka retries anyway): the broker refused the login, the broker's certificate is not
+/// trusted, or the brokers' ACLs deny the user what it was `doing`.
+fn refusal(
+    kafka: &KafkaClientSettings,
+    doing: impl FnOnce() -> String,
+    code: Option<RDKafkaErrorCode>,
+    error: &dyn std::fmt::Display,
+) -> Option<ConsumerError> {
+    let code = code?;
+    if let Some(refusal) = kafka.refusal(code, &error.to_string()) {
+        return Some(refusal.into());
+    }
+    kafka.authorization_failure(code)?;
+    Some(ConsumerError::Unauthorized {
+        brokers: kafka.brokers.clone(),
+        doing: doing(),
+        reason: kafka.describe_failure(Some(code), error),
+    })
+}
+
 /// The broker never creates topics on first use: a missing one is a setup mistake to report
-/// at once, not something to wait for.
+/// at once, not something to wait for; nor is one the user may not read.
 fn check_topic_exists(
     consumer: &BaseConsumer,
+    kafka: &KafkaClientSettings,
     topic: &str,
-    timeout: Duration,
 ) -> Result<(), ConsumerError> {
     let metadata = consumer
-        .fetch_metadata(Some(topic), timeout)
+        .fetch_metadata(Some(topic), kafka.request_timeout)
         .map_err(ConsumerError::kafka("reading topic metadata"))?;
-    let missing = metadata
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic)
-        .is_none_or(|t| t.error().is_some() || t.partitions().is_empty());
+    let found = metadata.topics().iter().find(|t| t.name() == topic);
+    if let Some(code) = found.and_then(|t| t.error()).map(RDKafkaErrorCode::from) {
+        let doing = || format!("reading topic {topic:?}");
+        if let Some(refused) = refusal(kafka, doing, Some(code), &code) {
+            return Err(refused);
+        }
+    }
+    let missing = found.is_none_or(|t| t.error().is_some() || t.partitions().is_empty());
     if missing {
         return Err(ConsumerError::Config(format!(
             "topic {topic:?} does not exist; create it first (the kafka role, or mhfz-scraper --kafka, creates it)"
@@ -205,6 +233,16 @@ fn poll_batch(
             None => continue,
             Some(Ok(message)) => message,
             Some(Err(error)) => {
+                let doing = || {
+                    format!(
+                        "consuming topic {:?} as consumer group {:?}",
+                        config.topic, config.group
+                    )
+                };
+                let code = error.rdkafka_error_code();
+                if let Some(refused) = refusal(&config.kafka, doing, code, &error) {
+                    return Err(refused);
+                }
                 // librdkafka reconnects by itself; these are reports, not failures.
                 eprintln!("mhfz-consumer: Kafka: {error}");
                 continue;
@@ -262,6 +300,7 @@ fn write_batch(store: &mut Store, batch: &Batch) -> Result<Written, StoreError> 
 /// The polling thread's side of a written batch.
 struct AfterWrite<'a> {
     consumer: &'a BaseConsumer,
+    config: &'a ConsumerConfig,
     dead_letters: DeadLetterProducer,
     /// Offsets this run committed, per partition.
     committed: BTreeMap<PartitionKey, i64>,
@@ -308,9 +347,18 @@ impl AfterWrite<'_> {
             Ok(()) => self.committed.extend(next_offsets),
             // The rows are stored: the messages come again after a rebalance or restart and are
             // written again as unchanged rows. Nothing is lost by going on.
-            Err(error) => eprintln!(
-                "mhfz-consumer: committing offsets failed (they will be re-consumed): {error}"
-            ),
+            // Unless the brokers' ACLs refuse the group: then no commit ever will pass.
+            Err(error) => {
+                let group = &self.config.group;
+                let doing = || format!("committing the offsets of consumer group {group:?}");
+                let code = error.rdkafka_error_code();
+                if let Some(refused) = refusal(&self.config.kafka, doing, code, &error) {
+                    return Err(refused);
+                }
+                eprintln!(
+                    "mhfz-consumer: committing offsets failed (they will be re-consumed): {error}"
+                );
+            }
         }
 
         let outcome = written.outcome;

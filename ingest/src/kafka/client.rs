@@ -1,13 +1,23 @@
 //! The one place a Kafka client's configuration is built. Every client of the programs — the
 //! scraper's admin client and producer, the consumer and its dead-letter producer — comes from
-//! [`KafkaClientSettings::client_config`], so an operator's `--kafka-option` (security,
-//! tuning) reaches each of them and none is configured by hand elsewhere.
+//! [`KafkaClientSettings::client_config`], so an operator's `--kafka-option` (tuning) reaches
+//! each of them and none is configured by hand elsewhere.
+//!
+//! Every client speaks SASL/SCRAM-SHA-512 over TLS, verifying the broker's certificate and name
+//! against the platform's CA ([`KafkaCredentials`]); no option turns that off. librdkafka
+//! retries a refused login or an untrusted certificate as if it could pass, until the clients'
+//! timeouts: [`KafkaClientSettings::check_access`] and [`RefusalWatch`](super::RefusalWatch)
+//! (both in `refusal.rs`) let the programs stop at the first refusal instead, saying why.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rdkafka::ClientConfig;
+
+use super::credentials::KafkaCredentials;
+// The credentials' environment variables, at the path the integration tests use.
+pub use super::credentials::{CA_FILE_VAR, PASSWORD_FILE_VAR, USER_VAR};
 
 /// A client's job; each adds only its own keys to the shared ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,10 +107,15 @@ impl ClientRole<'_> {
 }
 
 /// Keys the programs set from their own arguments or rely on for correctness: a
-/// `--kafka-option` naming one is refused rather than silently winning or losing.
-const RESERVED: [(&str, &str); 5] = [
+/// `--kafka-option` naming one is refused rather than silently winning or losing. Security is
+/// among them: there is no plaintext or unauthenticated client, and no unverified broker.
+const RESERVED: &[(&str, &str)] = &[
     (
         "bootstrap.servers",
+        "give the brokers with --brokers / --kafka",
+    ),
+    (
+        "metadata.broker.list",
         "give the brokers with --brokers / --kafka",
     ),
     ("group.id", "give the consumer group with --group"),
@@ -116,6 +131,44 @@ const RESERVED: [(&str, &str); 5] = [
         "enable.auto.offset.store",
         "the consumer stores offsets itself, after the database commit",
     ),
+    (
+        "security.protocol",
+        "every client uses SASL_SSL; give its credentials with --kafka-user, \
+         --kafka-password-file and --kafka-ca-file",
+    ),
+    (
+        "sasl.mechanism",
+        "every client authenticates with SCRAM-SHA-512 as --kafka-user",
+    ),
+    (
+        "sasl.mechanisms",
+        "every client authenticates with SCRAM-SHA-512 as --kafka-user",
+    ),
+    ("sasl.username", "give the user with --kafka-user"),
+    (
+        "sasl.password",
+        "give the password in a file with --kafka-password-file",
+    ),
+    (
+        "ssl.ca.location",
+        "give the brokers' CA certificate with --kafka-ca-file",
+    ),
+    (
+        "ssl.ca.pem",
+        "give the brokers' CA certificate with --kafka-ca-file",
+    ),
+    (
+        "ssl.ca.certificate.stores",
+        "give the brokers' CA certificate with --kafka-ca-file",
+    ),
+    (
+        "enable.ssl.certificate.verification",
+        "every client verifies the broker's certificate against --kafka-ca-file",
+    ),
+    (
+        "ssl.endpoint.identification.algorithm",
+        "every client verifies the broker's name against its certificate (--kafka-ca-file)",
+    ),
 ];
 
 /// A Kafka setting that cannot be used; each names the input at fault.
@@ -129,6 +182,24 @@ pub enum KafkaConfigError {
     EmptyClientId,
     #[error("Kafka timeout {name} must be positive")]
     ZeroTimeout { name: &'static str },
+    #[error("missing Kafka credentials: give {}", missing.join(", "))]
+    MissingCredentials { missing: Vec<String> },
+    #[error("the Kafka user name is empty (--kafka-user)")]
+    EmptyUser,
+    #[error("cannot read the Kafka password file {path}: {source}")]
+    PasswordFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the Kafka password file {path} is empty")]
+    EmptyPasswordFile { path: PathBuf },
+    #[error("the Kafka password file {path} holds more than one line")]
+    PasswordFileLines { path: PathBuf },
+    #[error("cannot read the Kafka CA file {path} (--kafka-ca-file): {source}")]
+    CaFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("--kafka-option {key}=... is not allowed: {reason}")]
     ReservedProperty { key: String, reason: &'static str },
     #[error("cannot read the Kafka options file {path}: {source}")]
@@ -153,8 +224,10 @@ pub struct KafkaClientSettings {
     pub brokers: String,
     /// `client.id` of the program (`mhfz-scraper`, `mhfz-consumer`); roles add a suffix.
     pub client_id: String,
-    /// The operator's librdkafka properties (`--kafka-option`): security, tuning. Applied
-    /// last, to every client.
+    /// Who every client logs in as, and the CA it verifies the brokers with.
+    pub credentials: KafkaCredentials,
+    /// The operator's librdkafka properties (`--kafka-option`): tuning. Applied to every
+    /// client, before the security keys.
     pub properties: Vec<(String, String)>,
     /// Bound on admin and metadata requests.
     pub request_timeout: Duration,
@@ -163,13 +236,14 @@ pub struct KafkaClientSettings {
     pub delivery_timeout: Duration,
 }
 
-/// Values may be secrets (`sasl.password`): only the keys are shown.
+/// Values may be secrets (`ssl.key.password`): only the keys are shown.
 impl fmt::Debug for KafkaClientSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let keys: Vec<&str> = self.properties.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("KafkaClientSettings")
             .field("brokers", &self.brokers)
             .field("client_id", &self.client_id)
+            .field("credentials", &self.credentials)
             .field("property_keys", &keys)
             .field("request_timeout", &self.request_timeout)
             .field("delivery_timeout", &self.delivery_timeout)
@@ -179,10 +253,15 @@ impl fmt::Debug for KafkaClientSettings {
 
 impl KafkaClientSettings {
     /// Settings with the programs' default timeouts (30 s requests, 60 s deliveries).
-    pub fn new(brokers: impl Into<String>, client_id: impl Into<String>) -> KafkaClientSettings {
+    pub fn new(
+        brokers: impl Into<String>,
+        client_id: impl Into<String>,
+        credentials: KafkaCredentials,
+    ) -> KafkaClientSettings {
         KafkaClientSettings {
             brokers: brokers.into(),
             client_id: client_id.into(),
+            credentials,
             properties: Vec::new(),
             request_timeout: Duration::from_secs(30),
             delivery_timeout: Duration::from_secs(60),
@@ -217,6 +296,14 @@ impl KafkaClientSettings {
                 return Err(KafkaConfigError::ZeroTimeout { name });
             }
         }
+        let ca_file = self.credentials.ca_file();
+        // librdkafka reads it only when a client starts: name it now, not as a client failure.
+        if let Err(source) = std::fs::File::open(ca_file) {
+            return Err(KafkaConfigError::CaFile {
+                path: ca_file.to_path_buf(),
+                source,
+            });
+        }
         for (key, _) in &self.properties {
             if let Some((_, reason)) = RESERVED.iter().find(|(k, _)| k == key) {
                 return Err(KafkaConfigError::ReservedProperty {
@@ -243,7 +330,8 @@ impl KafkaClientSettings {
         Ok(())
     }
 
-    /// The configuration of one client: the shared keys, the role's own, then the user's.
+    /// The configuration of one client: the shared keys, the role's own, the user's, then the
+    /// security keys, last so that nothing can override them (validate refuses them anyway).
     pub fn client_config(&self, role: ClientRole<'_>) -> ClientConfig {
         let delivery_timeout_ms = self.delivery_timeout.as_millis().to_string();
         let mut config = ClientConfig::new();
@@ -257,6 +345,16 @@ impl KafkaClientSettings {
         for (key, value) in &self.properties {
             config.set(key, value);
         }
+        let credentials = &self.credentials;
+        config
+            .set("security.protocol", "SASL_SSL")
+            .set("sasl.mechanism", "SCRAM-SHA-512")
+            .set("sasl.username", &credentials.user)
+            .set("sasl.password", &credentials.password)
+            .set("ssl.ca.location", credentials.ca_file.to_string_lossy())
+            // librdkafka's default too, since 2.0: said here, as it is what TLS is for.
+            .set("ssl.endpoint.identification.algorithm", "https")
+            .set("enable.ssl.certificate.verification", "true");
         config
     }
 }
@@ -317,17 +415,44 @@ pub fn parse_property(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Fixtures of the Kafka modules' unit tests (and the consumer's), which start no client.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_support {
+    use std::path::PathBuf;
 
-    fn settings(properties: &[(&str, &str)]) -> KafkaClientSettings {
-        KafkaClientSettings::new("127.0.0.1:9092", "mhfz-test").with_properties(
+    use super::KafkaClientSettings;
+    use crate::kafka::KafkaCredentials;
+
+    /// Credentials for unit tests, which start no client: any readable file will do as the CA,
+    /// since librdkafka reads it only when a client starts.
+    pub(crate) fn test_credentials() -> KafkaCredentials {
+        KafkaCredentials {
+            user: "mhfz-test".into(),
+            password: "hunter2".into(),
+            ca_file: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")),
+        }
+    }
+
+    pub(crate) fn settings(properties: &[(&str, &str)]) -> KafkaClientSettings {
+        KafkaClientSettings::new("127.0.0.1:9092", "mhfz-test", test_credentials()).with_properties(
             properties
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+pub(crate) use test_support::test_credentials;
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::settings;
+    use super::*;
+
+    fn with_brokers(brokers: &str, client_id: &str) -> KafkaClientSettings {
+        KafkaClientSettings::new(brokers, client_id, test_credentials())
     }
 
     #[test]
@@ -343,26 +468,70 @@ mod tests {
     }
 
     #[test]
-    fn one_kafka_option_reaches_every_client() {
+    fn the_built_librdkafka_speaks_sasl_ssl_with_scram() {
+        let native = ClientConfig::new().create_native_config().unwrap();
+        let features = native.get("builtin.features").unwrap();
+        let features: Vec<&str> = features.split(',').collect();
+        for feature in ["ssl", "sasl_scram"] {
+            assert!(features.contains(&feature), "{feature} in {features:?}");
+        }
+        // librdkafka refuses both values when built without OpenSSL.
+        ClientConfig::new()
+            .set("security.protocol", "SASL_SSL")
+            .set("sasl.mechanism", "SCRAM-SHA-512")
+            .create_native_config()
+            .unwrap();
+        settings(&[]).validate().unwrap();
+    }
+
+    #[test]
+    fn every_client_logs_in_with_scram_over_tls_verifying_the_broker() {
+        // Unvalidated, so that client_config itself must keep the security keys.
         let settings = settings(&[
-            ("security.protocol", "SASL_PLAINTEXT"),
-            ("sasl.mechanism", "SCRAM-SHA-512"),
+            ("socket.keepalive.enable", "true"),
+            ("security.protocol", "PLAINTEXT"),
+            ("enable.ssl.certificate.verification", "false"),
         ]);
-        settings.validate().unwrap();
+        let ca_file = test_credentials().ca_file.display().to_string();
         for role in ClientRole::ALL {
             let config = settings.client_config(role);
-            assert_eq!(
-                config.get("security.protocol"),
-                Some("SASL_PLAINTEXT"),
-                "{role:?}"
-            );
-            assert_eq!(
-                config.get("sasl.mechanism"),
-                Some("SCRAM-SHA-512"),
-                "{role:?}"
-            );
-            assert_eq!(config.get("bootstrap.servers"), Some("127.0.0.1:9092"));
+            for (key, value) in [
+                ("security.protocol", "SASL_SSL"),
+                ("sasl.mechanism", "SCRAM-SHA-512"),
+                ("sasl.username", "mhfz-test"),
+                ("sasl.password", "hunter2"),
+                ("ssl.ca.location", ca_file.as_str()),
+                ("ssl.endpoint.identification.algorithm", "https"),
+                ("enable.ssl.certificate.verification", "true"),
+                ("socket.keepalive.enable", "true"),
+                ("bootstrap.servers", "127.0.0.1:9092"),
+            ] {
+                assert_eq!(config.get(key), Some(value), "{role:?}: {key}");
+            }
             assert!(config.get("client.id").unwrap().starts_with("mhfz-test"));
+        }
+    }
+
+    #[test]
+    fn security_options_are_refused_naming_the_flag_to_use() {
+        for (key, flag) in [
+            ("security.protocol", "--kafka-ca-file"),
+            ("sasl.mechanism", "--kafka-user"),
+            ("sasl.mechanisms", "--kafka-user"),
+            ("sasl.username", "--kafka-user"),
+            ("sasl.password", "--kafka-password-file"),
+            ("ssl.ca.location", "--kafka-ca-file"),
+            ("ssl.ca.pem", "--kafka-ca-file"),
+            ("ssl.ca.certificate.stores", "--kafka-ca-file"),
+            ("enable.ssl.certificate.verification", "--kafka-ca-file"),
+            ("ssl.endpoint.identification.algorithm", "--kafka-ca-file"),
+            ("metadata.broker.list", "--kafka"),
+        ] {
+            let error = settings(&[(key, "x")]).validate().unwrap_err().to_string();
+            assert!(
+                error.contains(key) && error.contains(flag) && !error.contains("=x"),
+                "{key}: {error}"
+            );
         }
     }
 
@@ -404,10 +573,19 @@ mod tests {
 
     #[test]
     fn bad_settings_are_refused_naming_the_input() {
-        let cases: [(KafkaClientSettings, &str); 6] = [
-            (KafkaClientSettings::new(" ", "x"), "no Kafka broker"),
-            (KafkaClientSettings::new("a:1,,b:2", "x"), "\"a:1,,b:2\""),
-            (KafkaClientSettings::new("a:1", ""), "client id"),
+        let missing_ca = KafkaClientSettings::new(
+            "a:1",
+            "x",
+            KafkaCredentials {
+                ca_file: PathBuf::from("/nonexistent/kafka-ca.pem"),
+                ..test_credentials()
+            },
+        );
+        let cases: [(KafkaClientSettings, &str); 7] = [
+            (with_brokers(" ", "x"), "no Kafka broker"),
+            (with_brokers("a:1,,b:2", "x"), "\"a:1,,b:2\""),
+            (with_brokers("a:1", ""), "client id"),
+            (missing_ca, "/nonexistent/kafka-ca.pem (--kafka-ca-file)"),
             (
                 settings(&[("enable.auto.commit", "true")]),
                 "enable.auto.commit",
@@ -427,7 +605,7 @@ mod tests {
         let path = dir.path().join("kafka.properties");
         std::fs::write(
             &path,
-            "# secrets\n\nsasl.password=s3cret=x\n  linger.ms=5\n",
+            "# secrets\n\nssl.key.password=s3cret=x\n  linger.ms=5\n",
         )
         .unwrap();
         let options = vec![("linger.ms".to_string(), "7".to_string())];
@@ -435,7 +613,7 @@ mod tests {
         assert_eq!(
             properties,
             [
-                ("sasl.password".to_string(), "s3cret=x".to_string()),
+                ("ssl.key.password".to_string(), "s3cret=x".to_string()),
                 ("linger.ms".to_string(), "5".to_string()),
                 ("linger.ms".to_string(), "7".to_string()),
             ]
@@ -446,7 +624,7 @@ mod tests {
             Some("7")
         );
 
-        std::fs::write(&path, "sasl.password=fine\nsecret-without-equals\n").unwrap();
+        std::fs::write(&path, "ssl.key.password=fine\nsecret-without-equals\n").unwrap();
         let error = user_properties(Some(&path), &[]).unwrap_err().to_string();
         assert!(
             error.contains("line 2") && error.contains("kafka.properties"),
@@ -458,15 +636,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("missing"), "{error}");
-    }
-
-    #[test]
-    fn secrets_stay_out_of_debug_output() {
-        let settings = settings(&[("sasl.password", "hunter2")]);
-        let shown = format!("{settings:?}");
-        assert!(
-            shown.contains("sasl.password") && !shown.contains("hunter2"),
-            "{shown}"
-        );
     }
 }

@@ -1,9 +1,16 @@
-//! Kafka: the one client configuration ([`client`]), the platform's topics ([`topics`]) and the
-//! scraper's output (topics created explicitly, then every record sent keyed by its weapon id,
-//! with every delivery report accounted for).
+//! Kafka: how the programs' clients reach the cluster, the platform's topics and the scraper's
+//! output.
+//!
+//! - [`client`]: the one client configuration: brokers, roles, the operator's options, validation.
+//! - `credentials`: who every client logs in as (user, password file, CA) and the flags giving it.
+//! - `refusal`: a login or certificate the brokers refuse, caught at once rather than retried.
+//! - [`topics`]: the platform's topics, as `topics.json` defines them, created explicitly.
+//! - `producer`: the scraper's output: each record sent keyed by weapon id, every report counted.
 
 pub mod client;
+mod credentials;
 mod producer;
+mod refusal;
 pub mod topics;
 
 use rdkafka::error::KafkaError;
@@ -11,7 +18,9 @@ use rdkafka::error::KafkaError;
 pub use client::{
     parse_property, user_properties, ClientRole, KafkaClientSettings, KafkaConfigError,
 };
+pub use credentials::{KafkaCredentialArgs, KafkaCredentials};
 pub use producer::{DeliveryReport, KafkaSink};
+pub use refusal::{KafkaRefusal, RefusalWatch};
 pub use topics::{
     create_topics, platform_topics, PlatformTopics, TopicDefinition, TopicSpec, TopicStatus,
 };
@@ -24,6 +33,8 @@ pub const DEAD_LETTER_SUFFIX: &str = ".dlq";
 pub enum KafkaSinkError {
     #[error(transparent)]
     Config(#[from] KafkaConfigError),
+    #[error(transparent)]
+    Refused(#[from] KafkaRefusal),
     #[error("cannot set up a Kafka client for {brokers}: {source}")]
     Client {
         brokers: String,

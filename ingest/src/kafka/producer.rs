@@ -12,6 +12,7 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::ClientContext;
 
 use super::client::{delivery_timeout, ClientRole, KafkaClientSettings};
+use super::refusal::{KafkaRefusal, RefusalWatch};
 use super::KafkaSinkError;
 use crate::parse::{PageRef, RejectedRow};
 use crate::scrape::{OutputError, RecordSink};
@@ -20,6 +21,8 @@ use crate::scrape::{OutputError, RecordSink};
 const SAMPLE_SIZE: usize = 5;
 /// Beyond the delivery bound, how long `finish` waits for the last reports.
 const FLUSH_MARGIN: Duration = Duration::from_secs(30);
+/// How long `finish` waits at a time before looking for a refusal.
+const FLUSH_SLICE: Duration = Duration::from_millis(100);
 
 /// Every record sent was acknowledged by the broker.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,7 +37,7 @@ struct Deliveries {
     acknowledged: u64,
     failed: u64,
     sample: Vec<String>,
-    first_error: Option<String>,
+    first_error: Option<KafkaError>,
 }
 
 impl Deliveries {
@@ -47,14 +50,16 @@ impl Deliveries {
         if self.sample.len() < SAMPLE_SIZE {
             self.sample.push(weapon_id);
         }
-        self.first_error.get_or_insert_with(|| error.to_string());
+        self.first_error.get_or_insert_with(|| error.clone());
     }
 }
 
-/// Counts the delivery reports, which arrive on the producer's polling thread.
+/// Counts the delivery reports, which arrive on the producer's polling thread, and watches its
+/// error events for a refusal.
 #[derive(Default)]
 struct DeliveryCounter {
     deliveries: Mutex<Deliveries>,
+    refusals: RefusalWatch,
 }
 
 impl DeliveryCounter {
@@ -66,7 +71,11 @@ impl DeliveryCounter {
     }
 }
 
-impl ClientContext for DeliveryCounter {}
+impl ClientContext for DeliveryCounter {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.refusals.observe(&error, reason);
+    }
+}
 
 impl ProducerContext for DeliveryCounter {
     type DeliveryOpaque = ();
@@ -87,6 +96,8 @@ impl ProducerContext for DeliveryCounter {
 /// idempotence, `acks=all` and lz4 compression.
 pub struct KafkaSink {
     producer: ThreadedProducer<DeliveryCounter>,
+    /// To name a refusal: the brokers, the user.
+    settings: KafkaClientSettings,
     topic: String,
     scrape_run_id: String,
     /// Handed to librdkafka, which copies it: reused for every record.
@@ -109,6 +120,7 @@ impl KafkaSink {
             })?;
         Ok(KafkaSink {
             producer,
+            settings: settings.clone(),
             topic: topic.to_string(),
             scrape_run_id: uuid::Uuid::now_v7().to_string(),
             payload: Vec::with_capacity(4096),
@@ -150,18 +162,31 @@ impl KafkaSink {
         }
     }
 
+    /// The refusal the producer met, if any: librdkafka would retry it until the deliveries
+    /// time out.
+    fn refused(&self) -> Result<(), KafkaRefusal> {
+        match self.producer.context().refusals.refusal(&self.settings) {
+            Some(refusal) => Err(refusal),
+            None => Ok(()),
+        }
+    }
+
     /// Waits for every delivery report. Succeeds only if every record sent was acknowledged.
     pub fn finish(self) -> Result<DeliveryReport, KafkaSinkError> {
-        let deadline = Instant::now() + self.delivery_timeout;
         // librdkafka reports every message within message.timeout.ms; the deadline only
-        // guards against a report that never comes.
-        let flushed = self.producer.flush(self.delivery_timeout);
-        // The queue can be empty while the polling thread is still running the last delivery
-        // callbacks: wait until every record sent has been counted one way or the other.
+        // guards against a report that never comes. The queue can be empty while the polling
+        // thread is still running the last delivery callbacks: wait until every record sent
+        // has been counted one way or the other. In slices, so that a refusal ends the wait.
+        let deadline = Instant::now() + self.delivery_timeout;
+        let mut flushed = Ok(());
         while self.producer.context().deliveries().reported() < self.sent
             && Instant::now() < deadline
         {
-            thread::sleep(Duration::from_millis(10));
+            self.refused()?;
+            flushed = self.producer.flush(FLUSH_SLICE);
+            if flushed.is_ok() {
+                thread::sleep(Duration::from_millis(10));
+            }
         }
         let deliveries = self.producer.context().deliveries();
         let unacknowledged = self.sent - deliveries.acknowledged;
@@ -179,7 +204,11 @@ impl KafkaSink {
             sample: deliveries.sample.clone(),
             first_error: deliveries
                 .first_error
-                .clone()
+                .as_ref()
+                .map(|error| {
+                    self.settings
+                        .describe_failure(error.rdkafka_error_code(), error)
+                })
                 .or_else(|| flushed.err().map(|error| error.to_string())),
         })
     }
@@ -192,6 +221,8 @@ impl RecordSink for KafkaSink {
         records: &[WeaponRecord],
         _rejects: &[RejectedRow],
     ) -> Result<(), OutputError> {
+        // A refusal stops the scrape: no record of it could be delivered.
+        self.refused()?;
         let scraped_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
         for record in records {
             self.send(record, &scraped_at);

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 use serde::Deserialize;
 
@@ -112,10 +113,17 @@ pub fn create_topics(
         .operation_timeout(Some(settings.request_timeout));
     let results = futures_executor::block_on(admin.create_topics(&new_topics, &options))
         // The whole request failed (no broker answered...): it failed for the first topic.
-        .map_err(|error| KafkaSinkError::CreateTopic {
-            topic: topics.first().map(|t| t.name.clone()).unwrap_or_default(),
-            brokers: settings.brokers.clone(),
-            reason: error.to_string(),
+        .map_err(|error| {
+            // rdkafka_error_code() leaves out the code of a failed admin request.
+            let code = match error {
+                KafkaError::AdminOp(code) => Some(code),
+                _ => error.rdkafka_error_code(),
+            };
+            KafkaSinkError::CreateTopic {
+                topic: topics.first().map(|t| t.name.clone()).unwrap_or_default(),
+                brokers: settings.brokers.clone(),
+                reason: settings.describe_failure(code, &error),
+            }
         })?;
     results
         .into_iter()
@@ -127,7 +135,7 @@ pub fn create_topics(
             Err((topic, code)) => Err(KafkaSinkError::CreateTopic {
                 topic,
                 brokers: settings.brokers.clone(),
-                reason: code.to_string(),
+                reason: settings.describe_failure(Some(code), &code),
             }),
         })
         .collect()

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::kafka::{
     create_topics, parse_property, platform_topics, user_properties, KafkaClientSettings,
-    KafkaSink, KafkaSinkError, DEAD_LETTER_SUFFIX,
+    KafkaCredentialArgs, KafkaSink, KafkaSinkError, DEAD_LETTER_SUFFIX,
 };
 use crate::parse::{PageRef, RejectedRow};
 use crate::site::{
@@ -44,6 +44,12 @@ partitions and configs of the platform's topic definition (ingest/src/kafka/topi
 message is keyed by weapon id and holds a JSON envelope (schema_version, scrape_run_id,
 scraped_at, record). Every delivery is awaited; a record Kafka did not acknowledge makes
 the run exit 2, naming how many and some of their weapon ids.
+
+Kafka clients log in with SASL/SCRAM-SHA-512 over TLS only, as --kafka-user with the
+password in --kafka-password-file, and trust the brokers whose certificate the CA in
+--kafka-ca-file signed for their name (or MHFZ_KAFKA_USER, MHFZ_KAFKA_PASSWORD_FILE,
+MHFZ_KAFKA_CA_FILE). These are checked before the scrape: a broker refusing the login, or
+one whose certificate is not trusted, makes the run exit 2 at once, saying which.
 
 Requests are spaced by --rate for every host, loopback included: use --rate 0 for a local
 test server. Cached pages live in DIR/<host>[_<port>]/<escaped URL path>.";
@@ -124,12 +130,18 @@ pub struct Args {
     #[arg(long, requires = "kafka")]
     pub no_create_topics: bool,
 
-    /// A librdkafka property for every Kafka client (repeatable): security, tuning; overrides ours.
+    // --kafka-user, --kafka-password-file, --kafka-ca-file: used with --kafka only, but not
+    // `requires` it, since their environment variables may well be set without it.
+    #[command(flatten)]
+    pub kafka_credentials: KafkaCredentialArgs,
+
+    /// A librdkafka property for every Kafka client (repeatable): tuning; overrides ours, but
+    /// for the security settings, which it cannot change.
     #[arg(long, value_name = "KEY=VALUE", value_parser = parse_property, requires = "kafka")]
     pub kafka_option: Vec<(String, String)>,
 
     /// librdkafka properties from FILE, KEY=VALUE per line, before the --kafka-options: for
-    /// secrets (sasl.password), which do not belong on a command line.
+    /// secrets (ssl.key.password), which do not belong on a command line.
     #[arg(long, value_name = "FILE", requires = "kafka")]
     pub kafka_options_file: Option<PathBuf>,
 
@@ -205,10 +217,15 @@ fn check_combinations(args: Args) -> Result<Args, clap::Error> {
 
 /// Scrapes as `args` say and prints the summary; returns the exit status.
 pub fn run(args: &Args) -> Result<u8, CliError> {
+    // Before the site: Kafka settings that cannot work should not cost a scrape.
+    let kafka = match &args.kafka {
+        Some(brokers) => Some(kafka_settings(args, brokers)?),
+        None => None,
+    };
     let mut observer = ConsoleObserver::new(args.quiet);
     let mut site = Site::open(&args.site, fetch_options(args, &mut observer))?;
-    if args.kafka.is_some() {
-        return run_to_kafka(args, &mut site, observer);
+    if let Some(connection) = kafka {
+        return run_to_kafka(args, &connection, &mut site, observer);
     }
     let (destination, rejects) = match &args.out {
         Some(out) => {
@@ -235,21 +252,26 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     Ok(summary.exit_code())
 }
 
+/// The Kafka clients' settings, checked, and the brokers' answer to their credentials.
+fn kafka_settings(args: &Args, brokers: &str) -> Result<KafkaClientSettings, KafkaSinkError> {
+    let properties = user_properties(args.kafka_options_file.as_deref(), &args.kafka_option)?;
+    let credentials = args.kafka_credentials.credentials()?;
+    let connection = KafkaClientSettings {
+        request_timeout: args.kafka_timeout,
+        ..KafkaClientSettings::new(brokers, "mhfz-scraper", credentials).with_properties(properties)
+    };
+    connection.validate()?;
+    connection.check_access()?;
+    Ok(connection)
+}
+
 /// `--kafka`: the records go to Kafka, and to the `--out` file if one is named.
 fn run_to_kafka(
     args: &Args,
+    connection: &KafkaClientSettings,
     site: &mut Site,
     mut observer: ConsoleObserver,
 ) -> Result<u8, CliError> {
-    let properties = user_properties(args.kafka_options_file.as_deref(), &args.kafka_option)
-        .map_err(KafkaSinkError::from)?;
-    let connection = KafkaClientSettings {
-        request_timeout: args.kafka_timeout,
-        ..KafkaClientSettings::new(args.kafka.clone().unwrap_or_default(), "mhfz-scraper")
-            .with_properties(properties)
-    };
-    // Before the scrape: a bad option should not cost a whole run.
-    connection.validate().map_err(KafkaSinkError::from)?;
     if !args.no_create_topics {
         let dead_letter = args
             .dlq_topic
@@ -257,7 +279,7 @@ fn run_to_kafka(
             .unwrap_or_else(|| format!("{}{DEAD_LETTER_SUFFIX}", args.topic));
         let topics = platform_topics();
         create_topics(
-            &connection,
+            connection,
             &[
                 topics.records.spec(&args.topic, args.replication_factor),
                 topics
@@ -266,7 +288,7 @@ fn run_to_kafka(
             ],
         )?;
     }
-    let mut kafka = KafkaSink::new(&connection, &args.topic)?;
+    let mut kafka = KafkaSink::new(connection, &args.topic)?;
     let mut copy = match &args.out {
         Some(out) => Some(NdjsonOutput::new(
             Destination::File(out.clone()),

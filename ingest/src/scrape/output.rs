@@ -42,6 +42,9 @@ pub enum OutputError {
         #[source]
         source: io::Error,
     },
+    /// The Kafka brokers refused the sink's client: nothing more can be delivered.
+    #[error(transparent)]
+    Kafka(#[from] crate::kafka::KafkaRefusal),
 }
 
 impl OutputError {

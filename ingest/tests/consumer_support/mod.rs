@@ -6,18 +6,20 @@
 // The store's harness: fresh databases and weapon records built in code.
 #[path = "../../../store/tests/support/mod.rs"]
 mod store_support;
+// The stack's Kafka as the tests' clients reach it.
+#[path = "../kafka_support/mod.rs"]
+mod kafka_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Output};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use mhfz_ingest::kafka::{create_topics, platform_topics, KafkaClientSettings};
+use mhfz_ingest::kafka::{create_topics, platform_topics, ClientRole};
 use mhfz_record::{Envelope, WeaponRecord};
 use mhfz_store::{provision_roles, Password, RoleNames, RolePasswords};
 use postgres::Client;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
@@ -26,18 +28,11 @@ use tempfile::TempDir;
 
 // Each test binary uses its own part.
 #[allow(unused_imports)]
+pub use kafka_support::{output_within, stack_settings, stack_user, wait_exit, TestCa};
+#[allow(unused_imports)]
 pub use store_support::{count, record, records_of_every_class, TestDatabase};
 
 pub const SCRAPED_AT: &str = "2026-11-28T02:04:31.123Z";
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: these tests need the project's Kafka and PostgreSQL; run them \
-             via `scripts/stack run -- cargo test`"
-        )
-    })
-}
 
 /// The JSON value the producer sends for `record`.
 pub fn envelope(record: &WeaponRecord, run_id: &str) -> Vec<u8> {
@@ -99,7 +94,7 @@ pub struct Fixture {
 impl Fixture {
     /// Migrates with `mhfz-consumer migrate` (as the administrator), provisions the writer.
     pub fn new(partitions: i32) -> Fixture {
-        let brokers = env("MHFZ_KAFKA_BOOTSTRAP");
+        let brokers = kafka_support::bootstrap();
         let admin_user = store_support::stack_var("MHFZ_PG_ADMIN_USER");
         let admin_password_file =
             PathBuf::from(store_support::stack_var("MHFZ_PG_ADMIN_PASSWORD_FILE"));
@@ -140,7 +135,7 @@ impl Fixture {
             ..topics.records.spec(&topic, 1)
         };
         create_topics(
-            &KafkaClientSettings::new(brokers.clone(), "mhfz-test"),
+            &stack_settings("mhfz-test"),
             &[records, topics.dead_letters.spec(&dlq_topic, 1)],
         )
         .unwrap();
@@ -205,9 +200,8 @@ impl Fixture {
 
     /// Produces `messages` to the topic and waits until every one is acknowledged.
     pub fn produce(&self, messages: &[KeyedMessage]) {
-        let producer: BaseProducer<FailedDeliveries> = ClientConfig::new()
-            .set("bootstrap.servers", &self.brokers)
-            .set("enable.idempotence", "true")
+        let producer: BaseProducer<FailedDeliveries> = stack_settings("mhfz-test")
+            .client_config(ClientRole::Producer)
             .create_with_context(FailedDeliveries::default())
             .unwrap();
         for (key, value) in messages {
@@ -236,11 +230,12 @@ impl Fixture {
     /// Reads the dead-letter topic from the start until `expected` messages came, or fails
     /// after 30 s; then makes sure no further one comes within a second.
     pub fn dead_letters(&self, expected: usize) -> Vec<Received> {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &self.brokers)
-            .set("group.id", store_support::unique_name("dlq_reader"))
-            .set("auto.offset.reset", "earliest")
-            .set("enable.auto.commit", "false")
+        let group = store_support::unique_name("dlq_reader");
+        let consumer: BaseConsumer = stack_settings("mhfz-test")
+            .client_config(ClientRole::Consumer {
+                group: &group,
+                instance: None,
+            })
             .create()
             .unwrap();
         consumer.subscribe(&[&self.dlq_topic]).unwrap();
@@ -305,21 +300,6 @@ pub fn wait_for(what: &str, timeout: Duration, mut condition: impl FnMut() -> bo
     while !condition() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Waits for `child` to exit within `timeout`; kills it and panics otherwise.
-pub fn wait_exit(child: &mut Child, timeout: Duration) -> ExitStatus {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the child process did not exit within {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -1,4 +1,4 @@
-"""Filters of the kafka role: the cluster id derived from a name, and topic reconciliation."""
+"""Filters of the kafka role: the cluster id derived from a name, topic and ACL reconciliation."""
 
 import base64
 import re
@@ -132,6 +132,112 @@ def kafka_config_options(configs):
     return [arg for k, v in sorted(configs.items()) for arg in ("--config", f"{k}={v}")]
 
 
+_ACL_RESOURCE = re.compile(
+    r"^Current ACLs for resource `ResourcePattern\(resourceType=(?P<type>\w+), name=(?P<name>.*), "
+    r"patternType=(?P<pattern>\w+)\)`:"
+)
+_ACL_ENTRY = re.compile(
+    r"^\s*\(principal=(?P<principal>[^,]+), host=(?P<host>[^,]+), operation=(?P<operation>\w+), "
+    r"permissionType=(?P<permission>\w+)\)"
+)
+# AclCommand's option naming each resource type.
+_ACL_RESOURCE_OPTIONS = {
+    "topic": "--topic", "group": "--group", "cluster": "--cluster", "transactional-id": "--transactional-id",
+}
+
+
+def _operation(name):
+    """As AclCommand prints it: Write and WRITE are WRITE, IdempotentWrite is IDEMPOTENT_WRITE."""
+    if name.isupper():
+        return name
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).upper()
+
+
+def _resource_type(name):
+    """AclCommand prints TOPIC, TRANSACTIONAL_ID; the role's spelling is topic, transactional-id."""
+    return name.lower().replace("_", "-")
+
+
+def kafka_acls_listed(output):
+    """The ACLs of `AclCommand --list` output, one dict per principal, resource and operation."""
+    acls = []
+    resource = None
+    for line in output.splitlines():
+        match = _ACL_RESOURCE.match(line)
+        if match:
+            resource = {
+                "resource_type": _resource_type(match["type"]),
+                "resource_name": match["name"],
+                "pattern_type": match["pattern"].lower(),
+            }
+            continue
+        match = _ACL_ENTRY.match(line)
+        if match and resource is not None:
+            acls.append(dict(
+                resource, principal=match["principal"], host=match["host"],
+                operation=_operation(match["operation"]), permission=match["permission"].upper(),
+            ))
+    return acls
+
+
+def _acl_key(acl):
+    return (acl["principal"], acl["host"], acl["permission"], acl["resource_type"], acl["resource_name"],
+            acl["pattern_type"])
+
+
+def _grouped(acls):
+    """Entries of one principal, host, permission and resource, with their operations."""
+    groups = {}
+    for acl in acls:
+        groups.setdefault(_acl_key(acl), set()).add(acl["operation"])
+    return [
+        {"principal": principal, "host": host, "permission": permission, "resource_type": resource_type,
+         "resource_name": name, "pattern_type": pattern, "operations": sorted(operations)}
+        for (principal, host, permission, resource_type, name, pattern), operations in sorted(groups.items())
+    ]
+
+
+def kafka_acl_plan(wanted, current):
+    """What to add and remove so that the cluster's ACLs are exactly the `wanted` ones (the role's
+    kafka_acls: ALLOW from any host) given the `current` ones (kafka_acls_listed): {add, remove},
+    each a list of entries with their operations (one AclCommand each)."""
+    wanted_acls = []
+    for acl in wanted:
+        resource_type = acl["resource_type"]
+        if resource_type not in _ACL_RESOURCE_OPTIONS:
+            raise AnsibleFilterError(f"kafka_acls: unknown resource_type {resource_type!r}")
+        for operation in acl["operations"]:
+            wanted_acls.append({
+                "principal": "User:" + acl["principal"], "host": "*", "permission": "ALLOW",
+                "resource_type": resource_type,
+                # The cluster resource has one name, whatever the entry says.
+                "resource_name": "kafka-cluster" if resource_type == "cluster" else acl["resource_name"],
+                "pattern_type": acl.get("pattern_type") or "literal", "operation": _operation(operation),
+            })
+    wanted_keys = {(*_acl_key(a), a["operation"]) for a in wanted_acls}
+    current_keys = {(*_acl_key(a), a["operation"]) for a in current}
+    return {
+        "add": _grouped(a for a in wanted_acls if (*_acl_key(a), a["operation"]) not in current_keys),
+        "remove": _grouped(a for a in current if (*_acl_key(a), a["operation"]) not in wanted_keys),
+    }
+
+
+def kafka_acl_arguments(entry):
+    """AclCommand options naming one entry of kafka_acl_plan (after --add or --remove)."""
+    allow = entry["permission"] == "ALLOW"
+    arguments = [
+        "--allow-principal" if allow else "--deny-principal", entry["principal"],
+        "--allow-host" if allow else "--deny-host", entry["host"],
+    ]
+    for operation in entry["operations"]:
+        # AclCommand reads IdempotentWrite, not IDEMPOTENT_WRITE.
+        arguments += ["--operation", "".join(word.capitalize() for word in operation.split("_"))]
+    arguments.append(_ACL_RESOURCE_OPTIONS[entry["resource_type"]])
+    if entry["resource_type"] != "cluster":
+        arguments.append(entry["resource_name"])
+    return arguments + ["--resource-pattern-type", entry["pattern_type"]]
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -141,4 +247,7 @@ class FilterModule:
             "kafka_topic_plan": kafka_topic_plan,
             "kafka_config_arguments": kafka_config_arguments,
             "kafka_config_options": kafka_config_options,
+            "kafka_acls_listed": kafka_acls_listed,
+            "kafka_acl_plan": kafka_acl_plan,
+            "kafka_acl_arguments": kafka_acl_arguments,
         }

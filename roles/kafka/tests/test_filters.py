@@ -20,6 +20,28 @@ DESCRIBE = (
     "Topic: t2\tTopicId: AAAAAAAAAAAAAAAAAAAAAQ\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: \n"
 )
 
+# AclCommand --list as Kafka 4.4 prints it (one extra entry from someone else, one DENY).
+ACLS = (
+    "Current ACLs for resource `ResourcePattern(resourceType=GROUP, name=mhfz-consumer, patternType=LITERAL)`:\n"
+    "\t(principal=User:mhfz-consumer, host=*, operation=READ, permissionType=ALLOW)\n"
+    "\n"
+    "Current ACLs for resource `ResourcePattern(resourceType=TOPIC, name=weapon_data, patternType=LITERAL)`:\n"
+    "\t(principal=User:mhfz-scraper, host=*, operation=WRITE, permissionType=ALLOW)\n"
+    "\t(principal=User:mhfz-consumer, host=*, operation=READ, permissionType=ALLOW)\n"
+    "\t(principal=User:intruder, host=*, operation=ALL, permissionType=ALLOW)\n"
+    "\n"
+    "Current ACLs for resource `ResourcePattern(resourceType=TRANSACTIONAL_ID, name=tx-, patternType=PREFIXED)`:\n"
+    "\t(principal=User:mhfz-scraper, host=10.0.0.1, operation=IDEMPOTENT_WRITE, permissionType=DENY)\n"
+)
+PIPELINE_ACLS = [
+    {"principal": "mhfz-scraper", "resource_type": "topic", "resource_name": "weapon_data",
+     "operations": ["Write", "Describe"]},
+    {"principal": "mhfz-consumer", "resource_type": "topic", "resource_name": "weapon_data",
+     "pattern_type": "literal", "operations": ["Read"]},
+    {"principal": "mhfz-consumer", "resource_type": "group", "resource_name": "mhfz-consumer",
+     "operations": ["Read"]},
+]
+
 
 class ClusterId(unittest.TestCase):
     def test_same_name_same_id_and_kafka_format(self):
@@ -96,6 +118,59 @@ class Topics(unittest.TestCase):
         self.assertEqual(
             kafka.kafka_config_options(configs),
             ["--config", "cleanup.policy=compact,delete", "--config", "retention.ms=1"],
+        )
+
+
+class Acls(unittest.TestCase):
+    def test_list_parsed(self):
+        acls = kafka.kafka_acls_listed(ACLS)
+        self.assertEqual(len(acls), 5)
+        self.assertEqual(acls[0], {
+            "resource_type": "group", "resource_name": "mhfz-consumer", "pattern_type": "literal",
+            "principal": "User:mhfz-consumer", "host": "*", "operation": "READ", "permission": "ALLOW",
+        })
+        self.assertEqual(
+            (acls[4]["resource_type"], acls[4]["pattern_type"], acls[4]["operation"], acls[4]["host"]),
+            ("transactional-id", "prefixed", "IDEMPOTENT_WRITE", "10.0.0.1"),
+        )
+
+    def test_plan_adds_the_missing_and_removes_every_other(self):
+        plan = kafka.kafka_acl_plan(PIPELINE_ACLS, kafka.kafka_acls_listed(ACLS))
+        self.assertEqual(
+            [(e["principal"], e["resource_name"], e["operations"]) for e in plan["add"]],
+            [("User:mhfz-scraper", "weapon_data", ["DESCRIBE"])],
+        )
+        self.assertEqual(
+            [(e["principal"], e["permission"], e["resource_name"], e["operations"]) for e in plan["remove"]],
+            [("User:intruder", "ALLOW", "weapon_data", ["ALL"]), ("User:mhfz-scraper", "DENY", "tx-", ["IDEMPOTENT_WRITE"])],
+        )
+
+    def test_nothing_to_do_when_as_wanted(self):
+        current = [a for a in kafka.kafka_acls_listed(ACLS) if a["principal"] != "User:intruder" and a["permission"] == "ALLOW"]
+        wanted = [dict(a, operations=["Write"]) if a["principal"] == "mhfz-scraper" else a for a in PIPELINE_ACLS]
+        self.assertEqual(kafka.kafka_acl_plan(wanted, current), {"add": [], "remove": []})
+
+    def test_operations_compare_as_kafka_names_them(self):
+        wanted = [{"principal": "p", "resource_type": "cluster", "resource_name": "", "operations": ["IdempotentWrite"]}]
+        current = [{"principal": "User:p", "host": "*", "permission": "ALLOW", "resource_type": "cluster",
+                    "resource_name": "kafka-cluster", "pattern_type": "literal", "operation": "IDEMPOTENT_WRITE"}]
+        self.assertEqual(kafka.kafka_acl_plan(wanted, current), {"add": [], "remove": []})
+
+    def test_unknown_resource_type_is_an_error(self):
+        with self.assertRaises(Exception):
+            kafka.kafka_acl_plan([{"principal": "x", "resource_type": "table", "resource_name": "t", "operations": ["Read"]}], [])
+
+    def test_command_arguments(self):
+        plan = kafka.kafka_acl_plan(PIPELINE_ACLS, [])
+        self.assertEqual(
+            kafka.kafka_acl_arguments(plan["add"][-1]),
+            ["--allow-principal", "User:mhfz-scraper", "--allow-host", "*", "--operation", "Describe",
+             "--operation", "Write", "--topic", "weapon_data", "--resource-pattern-type", "literal"],
+        )
+        deny = kafka.kafka_acl_plan([], kafka.kafka_acls_listed(ACLS))["remove"][-1]
+        self.assertEqual(
+            kafka.kafka_acl_arguments(deny)[:6],
+            ["--deny-principal", "User:mhfz-scraper", "--deny-host", "10.0.0.1", "--operation", "IdempotentWrite"],
         )
 
 
