@@ -18,10 +18,19 @@ from . import jars, pki, playbook, procs
 from .errors import StackError, note
 from .service import Service
 
-# The kafka role's admin, and the pipeline's logins as the inventories name them.
-ADMIN_USER = "kafka-admin"
-PIPELINE_LOGINS = {"scraper": "mhfz-scraper", "consumer": "mhfz-consumer"}
-CONSUMER_GROUP = "mhfz-consumer"
+
+def _defaults(repo, role):
+    """A role's defaults/main.yml (the stack reads only literal values of it)."""
+    return yaml.safe_load((repo / "roles" / role / "defaults/main.yml").read_text())
+
+
+def logins(repo):
+    """The kafka role's admin, the pipeline's two logins and the consumer's group, as the roles'
+    defaults name them: {"admin": user, "scraper": user, "consumer": user}, group."""
+    pipeline = _defaults(repo, "mhfz_pipeline")
+    users = {"admin": _defaults(repo, "kafka")["kafka_admin_user"]}
+    users.update({login: pipeline[f"mhfz_pipeline_kafka_{login}_user"] for login in ("scraper", "consumer")})
+    return users, pipeline["mhfz_pipeline_consumer_group"]
 
 
 def password(stack, login):
@@ -86,24 +95,26 @@ class Kafka(Service):
         )
 
     def env(self):
-        logins = {}
-        for login, user in PIPELINE_LOGINS.items():
-            logins[f"MHFZ_KAFKA_{login.upper()}_USER"] = user
-            logins[f"MHFZ_KAFKA_{login.upper()}_PASSWORD_FILE"] = str(password(self.stack, login))
+        users, group = logins(self.stack.repo)
+        pipeline_logins = {}
+        for login in ("scraper", "consumer"):
+            pipeline_logins[f"MHFZ_KAFKA_{login.upper()}_USER"] = users[login]
+            pipeline_logins[f"MHFZ_KAFKA_{login.upper()}_PASSWORD_FILE"] = str(password(self.stack, login))
         return {
             "MHFZ_KAFKA_BOOTSTRAP": f"127.0.0.1:{self.stack.port('KAFKA_PORT')}",
             "MHFZ_KAFKA_CLASSPATH": self.tools_classpath,
             "MHFZ_KAFKA_CA_FILE": str(pki.ca_file(self.stack)),
-            "MHFZ_KAFKA_USER": ADMIN_USER,
+            "MHFZ_KAFKA_USER": users["admin"],
             "MHFZ_KAFKA_PASSWORD_FILE": str(password(self.stack, "admin")),
             "MHFZ_KAFKA_CLIENT_PROPERTIES": str(self.client_properties),
-            "MHFZ_KAFKA_CONSUMER_GROUP": CONSUMER_GROUP,
-            **logins,
+            "MHFZ_KAFKA_CONSUMER_GROUP": group,
+            **pipeline_logins,
         }
 
     def grant_access(self):
         """The users and ACLs of ansible/deploy_kafka.yml, by the role's own tasks (the stack's
         pipeline logins in place of the inventory's)."""
+        users, group = logins(self.stack.repo)
         deploy = yaml.safe_load((self.stack.repo / "ansible/deploy_kafka.yml").read_text())[0]
         play_vars = {k: v for k, v in deploy["vars"].items() if k != "kafka_topics"}
         topics = json.loads((self.stack.repo / "ingest/src/kafka/topics.json").read_text())
@@ -111,10 +122,10 @@ class Kafka(Service):
             **overrides(self.stack, self.dir, self.install),
             "_kafka_address": "127.0.0.1",
             "_mhfz_platform_topics": topics,
-            "mhfz_pipeline_consumer_group": CONSUMER_GROUP,
+            "mhfz_pipeline_consumer_group": group,
         }
-        for login, user in PIPELINE_LOGINS.items():
-            variables[f"mhfz_pipeline_kafka_{login}_user"] = user
+        for login in ("scraper", "consumer"):
+            variables[f"mhfz_pipeline_kafka_{login}_user"] = users[login]
             variables[f"mhfz_pipeline_kafka_{login}_password"] = password(self.stack, login).read_text()
         # The role's tasks are idempotent but cost a few JVMs: skip them while nothing they act on
         # changed since they last ran on this storage (formatting removes the stamp).
