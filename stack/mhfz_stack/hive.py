@@ -19,9 +19,10 @@ from .service import Service
 DAEMONS = (("metastore", "HIVE_METASTORE_PORT"), ("hiveserver2", "HIVE_PORT"))
 
 
-def overrides(stack, directory, install_dir, metastore_dir, hadoop, db_password):
+def overrides(stack, directory, install_dir, metastore_dir, hadoop, db_password, keystore_password):
     """The stack's overrides of the hive role's defaults: loopback addresses, ports, paths (and the
-    database's password, an inventory's vault variable)."""
+    database's password, an inventory's vault variable; HiveServer2's key store's, which the pki
+    role makes with it)."""
     jmx = stack.jmx_exporter()
     return {
         "hive_java_home": stack.java_home(),
@@ -40,6 +41,9 @@ def overrides(stack, directory, install_dir, metastore_dir, hadoop, db_password)
         "hive_metastore_db_port": stack.port("PG_PORT"),
         "hive_metastore_db_password": db_password,
         "pki_ca_certificate": str(pki.ca_file(stack)),
+        "pki_ca_truststore": str(pki.truststore_file(stack)),
+        "pki_host_dir": str(pki.host_dir(stack)),
+        "pki_keystore_password": keystore_password,
         "hive_site_extra": {
             # The role binds the metastore to every interface (Hive's default).
             "metastore.thrift.bind.host": "127.0.0.1",
@@ -68,6 +72,7 @@ class Hive(Service):
         self.install = self.dir / "install"
         self.metastore_install = self.dir / "metastore-install"
         self.db_password_file = self.dir / "metastore-db-password"
+        self.keystore_password_file = self.dir / "keystore-password"
         self.beeline = self.dir / "bin/beeline"
 
     def needs(self, name):
@@ -79,16 +84,30 @@ class Hive(Service):
     def pidfile(self, daemon):
         return self.dir / f"{daemon}.pid"
 
-    def db_password(self):
-        """The metastore database's password, 24 random bytes (hex) in a 0600 file made at the first start."""
-        if not self.db_password_file.is_file():
+    def secret(self, path):
+        """24 random bytes (hex) in a 0600 file made at the first start."""
+        if not path.is_file():
             self.dir.mkdir(parents=True, exist_ok=True)
-            procs.write_atomically(self.db_password_file, secrets.token_hex(24), 0o600)
-        return self.db_password_file.read_text().strip()
+            procs.write_atomically(path, secrets.token_hex(24), 0o600)
+        return path.read_text().strip()
+
+    def db_password(self):
+        """The metastore database's password."""
+        return self.secret(self.db_password_file)
+
+    def certificates(self):
+        # As the role asks for them: HiveServer2's key store, and the CA's Java trust store (beeline).
+        return [pki.request("hive", self.stack.user, self.stack.group, keystore=True,
+                            keystore_password=self.secret(self.keystore_password_file), java_truststore=True)]
 
     def role(self):
         return self.stack.role("hive", ["hive"], overrides(
-            self.stack, self.dir, self.install, self.metastore_install, self.needs("hadoop"), self.db_password()))
+            self.stack, self.dir, self.install, self.metastore_install, self.needs("hadoop"), self.db_password(),
+            self.secret(self.keystore_password_file)))
+
+    def jdbc_url(self):
+        """The role's URL of HiveServer2 (TLS), as its beeline-site.xml names it."""
+        return self.role().var("_hive_jdbc_url")
 
     def warehouse(self):
         return self.needs("hadoop").env()["MHFZ_HDFS_URI"] + self.role().var("hive_warehouse_dir")
@@ -96,7 +115,7 @@ class Hive(Service):
     def env(self):
         return {
             "MHFZ_HIVE_VERSION": self.version,
-            "MHFZ_HIVE_JDBC_URL": f"jdbc:hive2://127.0.0.1:{self.stack.port('HIVE_PORT')}/default",
+            "MHFZ_HIVE_JDBC_URL": self.jdbc_url(),
             "MHFZ_BEELINE": str(self.beeline),
             "MHFZ_HIVE_WAREHOUSE": self.warehouse(),
         }
@@ -163,7 +182,7 @@ class Hive(Service):
         while True:
             with open(self.dir / "logs/ready.out", "w") as out:
                 answer = subprocess.run(
-                    [str(self.beeline), "-u", f"jdbc:hive2://127.0.0.1:{port}/default", "-n", self.stack.user,
+                    [str(self.beeline), "-u", self.jdbc_url(), "-n", self.stack.user,
                      "--silent=true", "-e", "SHOW DATABASES;"],
                     stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 )

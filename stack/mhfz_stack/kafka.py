@@ -14,21 +14,16 @@ import subprocess
 
 import yaml
 
-from . import jars, pki, playbook, procs
+from . import jars, pki, playbook, procs, render
 from .errors import StackError, note
 from .service import Service
-
-
-def _defaults(repo, role):
-    """A role's defaults/main.yml (the stack reads only literal values of it)."""
-    return yaml.safe_load((repo / "roles" / role / "defaults/main.yml").read_text())
 
 
 def logins(repo):
     """The kafka role's admin, the pipeline's two logins and the consumer's group, as the roles'
     defaults name them: {"admin": user, "scraper": user, "consumer": user}, group."""
-    pipeline = _defaults(repo, "mhfz_pipeline")
-    users = {"admin": _defaults(repo, "kafka")["kafka_admin_user"]}
+    pipeline = render.role_defaults(repo, "mhfz_pipeline")
+    users = {"admin": render.role_defaults(repo, "kafka")["kafka_admin_user"]}
     users.update({login: pipeline[f"mhfz_pipeline_kafka_{login}_user"] for login in ("scraper", "consumer")})
     return users, pipeline["mhfz_pipeline_consumer_group"]
 
@@ -86,7 +81,7 @@ class Kafka(Service):
     def certificates(self):
         # The node's key is its own (0600): the stack's user runs it. Key and certificate in one
         # file too (the role's PEM key store).
-        return [("kafka", self.stack.user, self.stack.group, True)]
+        return [pki.request("kafka", self.stack.user, self.stack.group, key_bundle=True)]
 
     def role(self):
         return self.stack.role(

@@ -205,7 +205,7 @@ class Postgres(Service):
     def certificates(self):
         # The key is the server's alone (0600): as root, the postgres user's.
         owner = ("postgres", "postgres") if self.root else (self.stack.user, self.stack.group)
-        return [("postgresql", *owner, False)]
+        return [pki.request("postgresql", *owner)]
 
     def start(self):
         bin_dir = find_pg_bin(self.stack)

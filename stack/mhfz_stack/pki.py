@@ -7,7 +7,7 @@ certificate is what clients verify the services with (MHFZ_PG_CA_FILE, MHFZ_KAFK
 
 import secrets
 
-from . import playbook, procs
+from . import playbook, procs, render
 from .errors import note
 
 
@@ -24,15 +24,32 @@ def ca_file(stack):
     return host_dir(stack) / "ca.crt"
 
 
+def truststore_file(stack):
+    """The CA's certificate in a Java trust store (pki_ca_truststore; requests with java_truststore)."""
+    return host_dir(stack) / "ca.p12"
+
+
+def request(service, owner, group, **options):
+    """A certificate for one service: the pki role's entry point `certificate` variables (options:
+    more of them, e.g. pki_key_bundle=True, pki_keystore=True)."""
+    return {"pki_service": service, "pki_key_owner": owner, "pki_key_group": group,
+            **{f"pki_{name}": value for name, value in options.items()}}
+
+
+def installed_files(stack, request):
+    """The files the pki role installs for a request (the options' files among them)."""
+    service, host = request["pki_service"], host_dir(stack)
+    kinds = ["crt", "key"] + (["pem"] if request.get("pki_key_bundle") else []) + (
+        ["p12"] if request.get("pki_keystore") else [])
+    return [host / f"{service}.{kind}" for kind in kinds] + (
+        [truststore_file(stack)] if request.get("pki_java_truststore") else [])
+
+
 def ensure_certificates(stack, requests):
-    """For each request (service, key owner, key group, bundle): SERVICE.crt and SERVICE.key in
-    host_dir (with bundle, SERVICE.pem too: both in one file), made by the pki role unless they are
-    there; all in one run of it."""
+    """For each request (see request()), the files the pki role installs in host_dir, made by it
+    unless they are there; all in one run of it."""
     host = host_dir(stack)
-    missing = [
-        (service, owner, group, bundle) for service, owner, group, bundle in requests
-        if not all((host / f"{service}.{kind}").is_file() for kind in ("crt", "key") + (("pem",) if bundle else ()))
-    ]
+    missing = [r for r in requests if not all(path.is_file() for path in installed_files(stack, r))]
     if not missing:
         return
     pki = controller_dir(stack)
@@ -40,10 +57,12 @@ def ensure_certificates(stack, requests):
     passphrase = pki / "ca-passphrase"
     if not passphrase.is_file():
         procs.write_atomically(passphrase, secrets.token_hex(24), mode=0o600)
-    playbook.run_role_tasks(stack, "certificates", "pki", "certificate", {
-        "pki_dir": str(pki), "pki_ca_passphrase": passphrase.read_text().strip(), "pki_host_dir": str(host),
-    }, each=[
-        {"pki_service": service, "pki_key_owner": owner, "pki_key_group": group, "pki_key_bundle": bundle}
-        for service, owner, group, bundle in missing
-    ])
-    note(f"{', '.join(m[0] for m in missing)} certificates issued by the stack's CA ({ca_file(stack)})")
+    settings = {"pki_dir": str(pki), "pki_ca_passphrase": passphrase.read_text().strip(), "pki_host_dir": str(host)}
+    if any(r.get("pki_java_truststore") for r in missing):
+        settings["pki_java_home"] = stack.java_home()
+    # Each run sets the same variables: those a request leaves out at the role's defaults.
+    defaults = render.role_defaults(stack.repo, "pki")
+    names = sorted({name for r in missing for name in r})
+    each = [{name: r.get(name, defaults[name]) for name in names} for r in missing]
+    playbook.run_role_tasks(stack, "certificates", "pki", "certificate", settings, each=each)
+    note(f"{', '.join(r['pki_service'] for r in missing)} certificates issued by the stack's CA ({ca_file(stack)})")

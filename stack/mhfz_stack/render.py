@@ -18,10 +18,17 @@ import os
 import shlex
 from pathlib import Path
 
+import yaml
+
 from .errors import StackError
 
 HOST = "localhost"
 _ansible = None
+
+
+def role_defaults(repo, role):
+    """A role's defaults/main.yml, untemplated (for its literal values)."""
+    return yaml.safe_load((repo / "roles" / role / "defaults/main.yml").read_text())
 
 
 def ansible_environment(repo, scratch):

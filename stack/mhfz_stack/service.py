@@ -19,8 +19,8 @@ class Service:
         return {}
 
     def certificates(self):
-        """The certificates it needs from the stack's CA: (service, key owner, key group, bundle)
-        each, issued before any service starts (pki.ensure_certificates)."""
+        """The certificates it needs from the stack's CA (pki.request each), issued before any
+        service starts (pki.ensure_certificates)."""
         return []
 
     def start(self):

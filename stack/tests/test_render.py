@@ -111,6 +111,17 @@ class Rendered(unittest.TestCase):
         self.assertEqual(site["javax.jdo.option.ConnectionPassword"], hive.db_password())
         self.assertEqual(hive.db_password_file.stat().st_mode & 0o777, 0o600)
         self.assertEqual(written["hive-site.xml"].stat().st_mode & 0o777, 0o640)
+        # HiveServer2 over TLS with the stack's key store, and beeline (the tests' URL) verifying it.
+        self.assertEqual(site["hive.server2.use.SSL"], "true")
+        self.assertEqual(site["hive.server2.keystore.path"], str(self.stack.state / "pki-host/hive.p12"))
+        self.assertEqual(site["hive.server2.keystore.password"], hive.secret(hive.keystore_password_file))
+        url = (f"jdbc:hive2://127.0.0.1:{port('HIVE_PORT')}/default;ssl=true;"
+               f"sslTrustStore={self.stack.state / 'pki-host/ca.p12'};trustStoreType=PKCS12")
+        self.assertEqual(hive.env()["MHFZ_HIVE_JDBC_URL"], url)
+        named = {prop.findtext("name"): prop.findtext("value")
+                 for prop in ElementTree.parse(written["beeline-site.xml"]).getroot()}
+        self.assertEqual(named, {"beeline.hs2.jdbc.url.platform": url, "beeline.hs2.jdbc.url.default": "platform"})
+        self.assertEqual(hive.certificates()[0]["pki_keystore"], True)
         services = hive.role().var("_hive_services")
         for daemon, jmx in (("metastore", "JMX_HIVE_METASTORE_PORT"), ("hiveserver2", "JMX_HIVE_PORT")):
             env, argv = hive.role().unit_command("hive.service.j2", item={"key": daemon, "value": services[daemon]})

@@ -41,7 +41,8 @@ pub struct HiveArgs {
     /// Hive table name (created if missing).
     #[arg(long, default_value = "weapon_statistics")]
     pub table: String,
-    /// HiveServer2 JDBC URL (jdbc:hive2://HOST:PORT/default).
+    /// HiveServer2 JDBC URL (jdbc:hive2://HOST:PORT/default;ssl=true;...). Default: the one
+    /// beeline's beeline-site.xml names (the hive role writes it on every host with beeline).
     #[arg(long, env = "MHFZ_HIVE_JDBC_URL")]
     pub jdbc_url: Option<String>,
     /// The beeline executable (run directly, not through a shell).
@@ -59,10 +60,7 @@ impl HiveArgs {
                 what: "no beeline",
                 how: "--beeline (or MHFZ_BEELINE)",
             })?,
-            jdbc_url: self.jdbc_url.clone().ok_or(SettingError::Missing {
-                what: "no HiveServer2 URL",
-                how: "--jdbc-url (or MHFZ_HIVE_JDBC_URL)",
-            })?,
+            jdbc_url: self.jdbc_url.clone(),
             user: self.hive_user.clone(),
         })
     }

@@ -39,7 +39,7 @@ fn stack() -> Stack {
     Stack {
         beeline: Beeline {
             program: var("MHFZ_BEELINE").into(),
-            jdbc_url: var("MHFZ_HIVE_JDBC_URL"),
+            jdbc_url: Some(var("MHFZ_HIVE_JDBC_URL")),
             user: "mhfz-test".into(),
         },
         hdfs_uri: var("MHFZ_HDFS_URI"),
@@ -294,6 +294,28 @@ fn an_unreachable_hiveserver2_fails_the_load() {
             && err.contains("Could not open client transport"),
         "{err}"
     );
+}
+
+#[test]
+fn hiveserver2_answers_only_over_tls() {
+    let stack = stack();
+    let url = stack.beeline.jdbc_url.clone().unwrap();
+    assert!(
+        url.contains(";ssl=true;"),
+        "the stack's URL is not TLS: {url}"
+    );
+    let answered = |url: &str| {
+        let beeline = Beeline {
+            jdbc_url: Some(url.to_owned()),
+            ..stack.beeline.clone()
+        };
+        beeline.query("SELECT 'answered'")
+    };
+    assert_eq!(answered(&url).unwrap(), [["answered"]]);
+    // The same server without TLS: the handshake is refused.
+    let plaintext = url.split(';').next().unwrap();
+    let err = answered(plaintext).unwrap_err().to_string();
+    assert!(err.contains("Could not open client transport"), "{err}");
 }
 
 #[test]

@@ -82,7 +82,7 @@ impl Setup {
             textfile_dir,
             beeline: Beeline {
                 program: stack_var("MHFZ_BEELINE").into(),
-                jdbc_url: stack_var("MHFZ_HIVE_JDBC_URL"),
+                jdbc_url: Some(stack_var("MHFZ_HIVE_JDBC_URL")),
                 user: "mhfz-test".into(),
             },
             hdfs: WebHdfs::from_env().unwrap(),

@@ -15,8 +15,8 @@ use std::process::{Command, Stdio};
 pub struct Beeline {
     /// The beeline executable (e.g. `$MHFZ_BEELINE`); run directly, not through a shell.
     pub program: PathBuf,
-    /// `jdbc:hive2://HOST:PORT/DATABASE`.
-    pub jdbc_url: String,
+    /// `jdbc:hive2://HOST:PORT/DATABASE;...`; `None`: the one beeline-site.xml names.
+    pub jdbc_url: Option<String>,
     /// User name given to HiveServer2 (`-n`).
     pub user: String,
 }
@@ -34,11 +34,17 @@ impl Beeline {
         file.write_all(script.as_bytes())
             .and_then(|()| file.flush())
             .map_err(BeelineError::Script)?;
-        let args: [OsString; 10] = [
-            "-u".into(),
-            self.jdbc_url.clone().into(),
+        let url = self
+            .jdbc_url
+            .iter()
+            .flat_map(|url| [OsString::from("-u"), url.into()]);
+        let args = url.chain::<[OsString; 10]>([
             "-n".into(),
             self.user.clone().into(),
+            // No password (HiveServer2 authenticates no one); without it, beeline connecting to
+            // its beeline-site.xml URL would prompt for one.
+            "-p".into(),
+            "".into(),
             "--silent=true".into(),
             "--outputformat=tsv2".into(),
             "--showHeader=false".into(),
@@ -46,7 +52,7 @@ impl Beeline {
             "--force=false".into(),
             "-f".into(),
             file.path().into(),
-        ];
+        ]);
         let output = Command::new(&self.program)
             .args(args)
             .stdin(Stdio::null())
@@ -144,7 +150,7 @@ mod tests {
         std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
         Beeline {
             program,
-            jdbc_url: "jdbc:hive2://127.0.0.1:1/default".into(),
+            jdbc_url: Some("jdbc:hive2://127.0.0.1:1/default".into()),
             user: "test".into(),
         }
     }
@@ -203,10 +209,34 @@ mod tests {
     }
 
     #[test]
+    fn without_a_url_beeline_connects_where_its_beeline_site_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("beeline");
+        // Prints its arguments before the first -n, then the marker.
+        std::fs::write(
+            &program,
+            "#!/bin/sh\nwhile [ \"$1\" != -n ]; do printf '%s\\t' \"$1\"; shift; done\necho\necho 'mhfz query done'\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut beeline = Beeline {
+            program,
+            jdbc_url: None,
+            user: "test".into(),
+        };
+        assert!(beeline.query("SELECT 1").unwrap().is_empty());
+        beeline.jdbc_url = Some("jdbc:hive2://h:1/default;ssl=true".into());
+        assert_eq!(
+            beeline.query("SELECT 1").unwrap(),
+            [["-u", "jdbc:hive2://h:1/default;ssl=true", ""]]
+        );
+    }
+
+    #[test]
     fn a_missing_program_is_named() {
         let beeline = Beeline {
             program: "/nonexistent/beeline".into(),
-            jdbc_url: String::new(),
+            jdbc_url: None,
             user: String::new(),
         };
         let error = beeline.query("SELECT 1").unwrap_err().to_string();
